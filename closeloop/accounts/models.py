@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.db import models
+
+from closeloop.core.models import TimestampedModel
+
+from .choices import RepVisibility, Role
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("role", Role.ADMIN)
+        return self.create_user(email, password, **extra)
+
+
+class Team(TimestampedModel):
+    """A group of users; managers see the records of the teams they belong to."""
+
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractBaseUser):
+    """A person who logs in with their email; their role decides what they may see."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
+    teams = models.ManyToManyField(Team, blank=True, related_name="members")
+    signature = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email.split("@")[0]
+
+    @property
+    def initials(self) -> str:
+        parts = self.display_name.replace(".", " ").split()
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_active and self.role == Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.is_active and self.role == Role.MANAGER
+
+    # Django admin access follows the role: only admins get in, and they get everything.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_admin
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_admin
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        return self.is_admin
+
+    def has_perms(self, perm_list: Any, obj: object = None) -> bool:
+        return self.is_admin
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_admin
+
+
+class WorkspaceSettings(TimestampedModel):
+    """The one row of workspace-wide settings (name, base currency, what reps see)."""
+
+    name = models.CharField(max_length=120, default="My company")
+    base_currency = models.CharField(max_length=3, default="")
+    rep_visibility = models.CharField(
+        max_length=8, choices=RepVisibility.choices, default=RepVisibility.OWN
+    )
+
+    class Meta:
+        verbose_name_plural = "workspace settings"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = 1  # a singleton: there is only ever one workspace per install
+        if not self.base_currency:
+            self.base_currency = settings.BASE_CURRENCY
+        super().save(*args, **kwargs)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from .choices import Role
+from .models import Team, User, WorkspaceSettings
+from .visibility import owner_filter
+
+
+def workspace_settings() -> WorkspaceSettings:
+    """The workspace's settings row (created with defaults on first use)."""
+    ws = WorkspaceSettings.objects.filter(pk=1).first()
+    if ws is None:
+        ws = WorkspaceSettings()
+        ws.save()
+    return ws
+
+
+def user_list(*, user: Any, include_inactive: bool = False) -> QuerySet[User]:
+    """Users a person may pick as owner or filter by: admins all, others those they can see."""
+    qs = User.objects.all() if include_inactive else User.objects.filter(is_active=True)
+    if not user.is_authenticated:
+        return qs.none()
+    condition = owner_filter(user, "pk")
+    return qs if condition is None else qs.filter(condition | Q(pk=user.pk))
+
+
+def team_list(*, user: Any) -> QuerySet[Team]:
+    """Teams a person may filter by: admins all, others their own."""
+    if getattr(user, "role", None) == Role.ADMIN:
+        return Team.objects.all()
+    return Team.objects.filter(members=user)

@@ -1,0 +1,140 @@
+"""Every write to users, teams and workspace settings goes through these functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from closeloop.core.exceptions import DomainError
+from closeloop.core.money import CURRENCY_CODES
+
+from .choices import RepVisibility, Role
+from .models import Team, User, WorkspaceSettings
+from .selectors import workspace_settings
+
+
+def _require_admin(actor: Any) -> None:
+    if actor is not None and not getattr(actor, "is_admin", False):
+        raise DomainError("Only admins can manage users, teams and workspace settings.")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    email: str,
+    role: str,
+    password: str | None,
+    full_name: str = "",
+    teams: list[Team] | None = None,
+) -> User:
+    """Add a user who logs in with their email; the password must pass the password rules."""
+    _require_admin(actor)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise DomainError(f"“{email}” is not a valid email address.", field="email") from exc
+    if role not in Role.values:
+        raise DomainError(f"“{role}” is not a role: use admin, manager or rep.", field="role")
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(f"There is already a user with the email {email}.", field="email")
+    user = User(email=email, role=role, full_name=(full_name or "").strip()[:150])
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise DomainError(" ".join(exc.messages), field="password") from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    if teams:
+        user.teams.set(teams)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, actor: Any, user: User, role: str, full_name: str, teams: list[Team]
+) -> User:
+    """Change a user's role, name or teams; the last active admin cannot stop being one."""
+    _require_admin(actor)
+    if role not in Role.values:
+        raise DomainError(f"“{role}” is not a role: use admin, manager or rep.", field="role")
+    if user.role == Role.ADMIN and role != Role.ADMIN and _is_last_admin(user):
+        raise DomainError("The workspace needs at least one active admin.", field="role")
+    user.role = role
+    user.full_name = (full_name or "").strip()[:150]
+    user.save(update_fields=["role", "full_name"])
+    user.teams.set(teams)
+    return user
+
+
+def _is_last_admin(user: User) -> bool:
+    return not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
+
+
+@transaction.atomic
+def user_set_active(*, actor: Any, user: User, active: bool) -> User:
+    """Deactivate a user (they can no longer log in; their records stay) or reactivate them."""
+    _require_admin(actor)
+    if not active and user.pk == getattr(actor, "pk", None):
+        raise DomainError("You cannot deactivate yourself.")
+    if not active and user.role == Role.ADMIN and _is_last_admin(user):
+        raise DomainError("The workspace needs at least one active admin.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor: Any, user: User, password: str) -> User:
+    """Set a user's password (admins for anyone, everyone for themselves)."""
+    if actor is not None and actor.pk != user.pk:
+        _require_admin(actor)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def team_create(*, actor: Any, name: str) -> Team:
+    """Add a team."""
+    _require_admin(actor)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("A team needs a name.", field="name")
+    if Team.objects.filter(name__iexact=name).exists():
+        raise DomainError(f"There is already a team called “{name}”.", field="name")
+    return Team.objects.create(name=name[:120])
+
+
+@transaction.atomic
+def workspace_update(
+    *, actor: Any, name: str, base_currency: str, rep_visibility: str
+) -> WorkspaceSettings:
+    """Change the workspace name, base currency or what reps may see."""
+    _require_admin(actor)
+    ws = workspace_settings()
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("The workspace needs a name.", field="name")
+    currency = (base_currency or "").strip().upper()
+    if currency not in CURRENCY_CODES:
+        raise DomainError(f"“{base_currency}” is not a known currency.", field="base_currency")
+    if rep_visibility not in RepVisibility.values:
+        raise DomainError("Choose what reps may see.", field="rep_visibility")
+    ws.name = name[:120]
+    ws.base_currency = currency
+    ws.rep_visibility = rep_visibility
+    ws.save()
+    return ws

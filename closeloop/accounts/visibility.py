@@ -1,0 +1,58 @@
+"""The one place record visibility is decided.
+
+admin: everything. manager: records owned by anyone in a team they belong to, their own, and
+unowned ones. rep: their own and unowned records, plus what the workspace setting shares (their
+teams' or everyone's). Anonymous or deactivated users see nothing. Every model with an `owner`
+gets `visible_to(user)` from `VisibleQuerySet`; selectors call it for every list, board, report,
+export and API call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+
+from .choices import RepVisibility, Role
+
+if TYPE_CHECKING:
+    from .models import User
+
+
+def _teammate_ids(user: User) -> models.QuerySet:
+    from .models import User
+
+    return User.objects.filter(teams__members=user).values("pk")
+
+
+def _rep_visibility(user: Any) -> str:
+    # Remembered on the user object: one request asks this for every list it builds.
+    if not hasattr(user, "_rep_visibility"):
+        from .selectors import workspace_settings
+
+        user._rep_visibility = workspace_settings().rep_visibility
+    return str(user._rep_visibility)
+
+
+def owner_filter(user: Any, owner_field: str = "owner") -> Q | None:
+    """Q over `owner_field` for what `user` may see; None means everything, Q(pk__in=[]) nothing."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    if user.role == Role.ADMIN:
+        return None
+    sharing = _rep_visibility(user)
+    if sharing == RepVisibility.ALL:
+        return None
+    mine = Q(**{owner_field: user}) | Q(**{f"{owner_field}__isnull": True})
+    if user.role == Role.MANAGER or sharing == RepVisibility.TEAM:
+        return mine | Q(**{f"{owner_field}__in": _teammate_ids(user)})
+    return mine
+
+
+class VisibleQuerySet(models.QuerySet):
+    owner_field = "owner"
+
+    def visible_to(self, user: Any) -> VisibleQuerySet:
+        condition = owner_filter(user, self.owner_field)
+        return self if condition is None else self.filter(condition)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from closeloop.core.exceptions import DomainError
+
+from .choices import ActivityKind
+from .models import Activity
+
+MAX_NOTE_LENGTH = 100_000
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    actor: Any,
+    kind: str = ActivityKind.NOTE,
+    body: str,
+    subject: str = "",
+    deal: Any = None,
+    contact: Any = None,
+    organization: Any = None,
+) -> Activity:
+    """Add a timeline entry; a note must say something, and it shows on every record it concerns."""
+    body = (body or "").strip()
+    if kind == ActivityKind.NOTE and not body:
+        raise DomainError("A note cannot be empty.", field="body")
+    if len(body) > MAX_NOTE_LENGTH:
+        raise DomainError(
+            f"A note can be at most {MAX_NOTE_LENGTH:,} characters long.", field="body"
+        )
+    if deal is None and contact is None and organization is None:
+        raise DomainError("An activity must belong to a deal, contact or organization.")
+    # A deal's note also belongs on its contact's and organization's timelines.
+    if deal is not None:
+        contact = contact or deal.contact
+        organization = organization or deal.organization
+    if contact is not None and organization is None:
+        organization = contact.organization
+    return Activity.objects.create(
+        kind=kind,
+        subject=subject[:200],
+        body=body,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        deal=deal,
+        contact=contact,
+        organization=organization,
+    )

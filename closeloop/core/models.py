@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+
+class TimestampedModel(models.Model):
+    """Every record knows when it was created and last changed."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class TrashQuerySet(models.QuerySet):
+    def alive(self) -> TrashQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def trashed(self) -> TrashQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+
+class TrashableModel(TimestampedModel):
+    """Deleting puts a record in the trash (deleted_at set); it is restorable until purged.
+
+    `objects` hides trashed rows so no list, board or report shows them by accident;
+    `with_trashed` sees them, for the trash page and restore.
+    """
+
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_trashed(self) -> bool:
+        return self.deleted_at is not None
+
+
+def alive_manager(queryset_class: type[models.QuerySet]) -> Any:
+    """A manager over `queryset_class` that leaves trashed rows out."""
+
+    class AliveManager(models.Manager.from_queryset(queryset_class)):  # type: ignore[misc]
+        def get_queryset(self) -> models.QuerySet:
+            return super().get_queryset().filter(deleted_at__isnull=True)
+
+    return AliveManager()

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from closeloop.accounts.visibility import VisibleQuerySet
+from closeloop.core.models import TimestampedModel, TrashableModel, TrashQuerySet, alive_manager
+
+from .choices import DealStatus
+
+
+class Pipeline(TimestampedModel):
+    """A sales process: an ordered list of stages a deal moves through."""
+
+    name = models.CharField(max_length=120, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(TimestampedModel):
+    """One step of a pipeline, with the chance that a deal here is won and when it goes stale."""
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    probability = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Win probability in percent",
+    )  # fmt: skip
+    rot_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A deal idle this many days in the stage is rotting"
+    )
+    is_optional = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pipeline", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LostReason(TimestampedModel):
+    """A configurable reason for losing a deal; inactive ones stay on old deals."""
+
+    name = models.CharField(max_length=120, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DealQuerySet(VisibleQuerySet, TrashQuerySet):
+    def open(self) -> DealQuerySet:
+        return self.filter(status=DealStatus.OPEN)
+
+
+class Deal(TrashableModel):
+    """A sale in progress: it sits in a stage and has a status (open, won, lost) apart from it.
+
+    A lost or won deal keeps the stage where it closed. `version` grows with every write so an
+    edit based on a stale copy is refused instead of overwriting someone else's change.
+    """
+
+    title = models.CharField(max_length=200)
+    organization = models.ForeignKey(
+        "people.Organization", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="deals",
+    )  # fmt: skip
+    contact = models.ForeignKey(
+        "people.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals"
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3)
+    expected_close_date = models.DateField(null=True, blank=True)
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    status = models.CharField(
+        max_length=4, choices=DealStatus.choices, default=DealStatus.OPEN, db_index=True
+    )
+    won_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+    lost_reason = models.ForeignKey(
+        LostReason, null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    competitor = models.CharField(max_length=200, blank=True)
+    lost_note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = alive_manager(DealQuerySet)
+    with_trashed = DealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        base_manager_name = "with_trashed"
+        indexes = [
+            # the board: open deals of one stage, newest first
+            models.Index(fields=["stage", "status", "deleted_at", "-created_at"]),
+            models.Index(fields=["owner", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def weighted_value(self) -> Decimal:
+        return (self.value * self.stage.probability / Decimal(100)).quantize(Decimal("0.01"))
+
+
+class StageChange(models.Model):
+    """One step in a deal's history: a move between stages or a status change, who and when.
+
+    Time in stage, funnel conversion and cycle length are computed from these rows alone.
+    """
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, null=True, on_delete=models.SET_NULL, related_name="+")
+    from_status = models.CharField(max_length=4, choices=DealStatus.choices, blank=True)
+    to_status = models.CharField(max_length=4, choices=DealStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        indexes = [models.Index(fields=["deal", "to_stage", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id}->{self.to_stage_id} {self.to_status}"
+
+    @property
+    def is_stage_move(self) -> bool:
+        return self.from_stage_id is not None and self.from_stage_id != self.to_stage_id

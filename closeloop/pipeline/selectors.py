@@ -1,0 +1,297 @@
+"""Every read of deals with rules: visibility is applied here, once, through `visible_to`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from closeloop.activities.models import Activity
+
+from .choices import DealStatus
+from .models import Deal, LostReason, Pipeline, Stage, StageChange
+
+BOARD_PAGE_SIZE = 50
+
+SORTS = {
+    "title": "title",
+    "-title": "-title",
+    "value": "value",
+    "-value": "-value",
+    "close": "expected_close_date",
+    "-close": "-expected_close_date",
+    "created": "created_at",
+    "-created": "-created_at",
+    "stage": "stage__position",
+    "-stage": "-stage__position",
+    "owner": "owner__full_name",
+    "-owner": "-owner__full_name",
+    "organization": "organization__name",
+    "-organization": "-organization__name",
+}
+
+
+@dataclass(frozen=True)
+class DealFilters:
+    """What a person narrowed a list or board to; every field is optional."""
+
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+    status: str | None = None
+    owner_id: int | None = None
+    team_id: int | None = None
+    mine: bool = False
+    q: str = ""
+    sort: str = "-created"
+
+    @classmethod
+    def from_query(cls, params: Any) -> DealFilters:
+        """Read filters from a query string, ignoring values that are not numbers or choices."""
+
+        def number(name: str) -> int | None:
+            value = (params.get(name) or "").strip()
+            return int(value) if value.isdigit() else None
+
+        status = params.get("status") or None
+        sort = params.get("sort") or "-created"
+        return cls(
+            pipeline_id=number("pipeline"),
+            stage_id=number("stage"),
+            status=status if status in DealStatus.values else None,
+            owner_id=number("owner"),
+            team_id=number("team"),
+            mine=params.get("mine") in ("1", "on", "true"),
+            q=(params.get("q") or "").strip()[:200],
+            sort=sort if sort in SORTS else "-created",
+        )
+
+
+def deal_queryset(*, user: Any) -> QuerySet[Deal]:
+    """All deals `user` may see (not trashed)."""
+    return Deal.objects.visible_to(user)
+
+
+def deal_get(*, user: Any, pk: int) -> Deal | None:
+    """One deal if `user` may see it, with what its page shows; None otherwise."""
+    return (
+        deal_queryset(user=user)
+        .select_related("organization", "contact", "owner", "pipeline", "stage", "lost_reason")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def _apply_filters(qs: QuerySet[Deal], *, user: Any, filters: DealFilters) -> QuerySet[Deal]:
+    if filters.pipeline_id:
+        qs = qs.filter(pipeline_id=filters.pipeline_id)
+    if filters.stage_id:
+        qs = qs.filter(stage_id=filters.stage_id)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.mine:
+        qs = qs.filter(owner=user)
+    elif filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.team_id:
+        qs = qs.filter(owner__teams=filters.team_id)
+    if filters.q:
+        qs = qs.filter(
+            Q(title__icontains=filters.q)
+            | Q(organization__name__icontains=filters.q)
+            | Q(contact__last_name__icontains=filters.q)
+            | Q(contact__first_name__icontains=filters.q)
+        )
+    return qs
+
+
+def deal_list(*, user: Any, filters: DealFilters) -> QuerySet[Deal]:
+    """Deals for the list view and CSV export, filtered and sorted."""
+    qs = _apply_filters(deal_queryset(user=user), user=user, filters=filters)
+    return qs.select_related("organization", "contact", "owner", "pipeline", "stage",
+                             "lost_reason").order_by(SORTS[filters.sort], "-pk")  # fmt: skip
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int = 0
+    total: Decimal = Decimal("0")
+    cards: list[Deal] = field(default_factory=list)
+
+    @property
+    def weighted(self) -> Decimal:
+        return (self.total * self.stage.probability / Decimal(100)).quantize(Decimal("1"))
+
+    @property
+    def has_more(self) -> bool:
+        return len(self.cards) < self.count
+
+
+@dataclass
+class Board:
+    pipeline: Pipeline
+    columns: list[BoardColumn]
+
+    @property
+    def count(self) -> int:
+        return sum(c.count for c in self.columns)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((c.total for c in self.columns), Decimal("0"))
+
+    @property
+    def weighted(self) -> Decimal:
+        return sum((c.weighted for c in self.columns), Decimal("0"))
+
+
+def _mark_days_in_stage(cards: list[Deal], now: dt.datetime | None = None) -> list[Deal]:
+    """Set days_in_stage and is_rotting on cards from their stage history (one query).
+
+    A card entered its stage at the latest history row that moved it *into* that stage; status
+    changes (won, lost, reopened) within the stage do not restart the clock.
+    """
+    if not cards:
+        return cards
+    now = now or timezone.now()
+    rows = (
+        StageChange.objects.filter(deal_id__in=[c.pk for c in cards])
+        .filter(Q(from_stage__isnull=True) | ~Q(from_stage=F("to_stage")))
+        .values("deal_id", "to_stage_id")
+        .annotate(at=Max("changed_at"))
+        .order_by()
+    )
+    entered = {(r["deal_id"], r["to_stage_id"]): r["at"] for r in rows}
+    for card in cards:
+        since = entered.get((card.pk, card.stage_id)) or card.created_at
+        card.days_in_stage = max((now - since).days, 0)  # type: ignore[attr-defined]
+        rot = card.stage.rot_days
+        card.is_rotting = bool(rot and card.days_in_stage > rot)  # type: ignore[attr-defined]
+    return cards
+
+
+def _board_queryset(*, user: Any, pipeline: Pipeline, filters: DealFilters) -> QuerySet[Deal]:
+    qs = deal_queryset(user=user).filter(pipeline=pipeline, status=DealStatus.OPEN)
+    return _apply_filters(qs, user=user, filters=DealFilters(
+        owner_id=filters.owner_id, team_id=filters.team_id, mine=filters.mine, q=filters.q,
+    ))  # fmt: skip
+
+
+def _cards(qs: QuerySet[Deal], *, stage: Stage, offset: int, limit: int) -> list[Deal]:
+    cards = list(
+        qs.filter(stage=stage)
+        .select_related("organization", "owner")
+        .order_by("-created_at", "-pk")[offset : offset + limit]
+    )
+    for card in cards:
+        card.stage = stage  # every card of the column shares the stage object: no extra queries
+    return cards
+
+
+def deal_board(
+    *, user: Any, pipeline: Pipeline, filters: DealFilters, page_size: int = BOARD_PAGE_SIZE
+) -> Board:
+    """The board: per stage the open deals' count, total and weighted value, and the first cards.
+
+    Query count depends on the number of stages, never on the number of deals.
+    """
+    stages = list(pipeline.stages.order_by("position", "pk"))
+    qs = _board_queryset(user=user, pipeline=pipeline, filters=filters)
+    totals = {
+        row["stage_id"]: row
+        for row in qs.order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("value"))
+    }
+    columns = []
+    all_cards: list[Deal] = []
+    for stage in stages:
+        row = totals.get(stage.pk, {})
+        column = BoardColumn(stage=stage, count=row.get("n", 0),
+                             total=row.get("total") or Decimal("0"))  # fmt: skip
+        if column.count:
+            column.cards = _cards(qs, stage=stage, offset=0, limit=page_size)
+            all_cards.extend(column.cards)
+        columns.append(column)
+    _mark_days_in_stage(all_cards)
+    return Board(pipeline=pipeline, columns=columns)
+
+
+def deal_board_column(
+    *, user: Any, stage: Stage, filters: DealFilters, offset: int,
+    limit: int = BOARD_PAGE_SIZE,
+) -> tuple[list[Deal], bool]:  # fmt: skip
+    """The next cards of one board column, and whether more follow."""
+    qs = _board_queryset(user=user, pipeline=stage.pipeline, filters=filters)
+    cards = _cards(qs, stage=stage, offset=offset, limit=limit + 1)
+    return _mark_days_in_stage(cards[:limit]), len(cards) > limit
+
+
+def board_column_totals(*, user: Any, pipeline: Pipeline, filters: DealFilters) -> dict[int, dict]:
+    """Count, total and weighted value per stage, for refreshing column headers after a move."""
+    board = deal_board(user=user, pipeline=pipeline, filters=filters, page_size=0)
+    return {
+        c.stage.pk: {"count": c.count, "total": c.total, "weighted": c.weighted}
+        for c in board.columns
+    }
+
+
+def pipeline_list() -> QuerySet[Pipeline]:
+    """Every pipeline, default first."""
+    return Pipeline.objects.order_by("-is_default", "position", "pk")
+
+
+def pipeline_default() -> Pipeline | None:
+    return pipeline_list().first()
+
+
+def lost_reason_choices() -> QuerySet[LostReason]:
+    """Reasons offered when a deal is lost (retired ones are not offered)."""
+    return LostReason.objects.filter(is_active=True)
+
+
+@dataclass
+class TimelineEntry:
+    at: dt.datetime
+    kind: str
+    title: str
+    body: str = ""
+    actor: Any = None
+
+
+def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
+    """A deal's history, newest first: stage moves, won/lost/reopened, notes and edits."""
+    entries: list[TimelineEntry] = []
+    changes = StageChange.objects.filter(deal=deal).select_related(
+        "from_stage", "to_stage", "actor"
+    )
+    for ch in changes:
+        entries.append(TimelineEntry(at=ch.changed_at, kind="stage", title=_describe_change(ch),
+                                     actor=ch.actor))  # fmt: skip
+    for act in Activity.objects.filter(deal=deal).select_related("actor"):
+        entries.append(TimelineEntry(at=act.created_at, kind=act.kind,
+                                     title=act.subject or act.get_kind_display(),
+                                     body=act.body, actor=act.actor))  # fmt: skip
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+def _describe_change(ch: StageChange) -> str:
+    to_name = ch.to_stage.name if ch.to_stage else "a deleted stage"
+    if ch.from_status == "":
+        return f"Created in {to_name}"
+    if ch.from_status != ch.to_status:
+        if ch.to_status == DealStatus.WON:
+            return f"Won at {to_name}"
+        if ch.to_status == DealStatus.LOST:
+            return f"Lost at {to_name}"
+        return f"Reopened in {to_name}"
+    from_name = ch.from_stage.name if ch.from_stage else "a deleted stage"
+    return f"Moved from {from_name} to {to_name}"
+
+
+def deal_trash_list(*, user: Any) -> QuerySet[Deal]:
+    """Trashed deals `user` may see, most recently trashed first."""
+    return Deal.with_trashed.trashed().visible_to(user).order_by("-deleted_at")

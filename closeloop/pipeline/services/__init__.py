@@ -1,0 +1,43 @@
+"""Every write to pipelines, stages and deals goes through these functions."""
+
+from .deals import (
+    deal_create,
+    deal_mark_lost,
+    deal_mark_won,
+    deal_move_to_stage,
+    deal_note_add,
+    deal_reopen,
+    deal_restore,
+    deal_trash,
+    deal_update,
+)
+from .setup import (
+    lost_reason_create,
+    lost_reason_update,
+    pipeline_create,
+    pipeline_update,
+    stage_create,
+    stage_delete,
+    stage_reorder,
+    stage_update,
+)
+
+__all__ = [
+    "deal_create",
+    "deal_mark_lost",
+    "deal_mark_won",
+    "deal_move_to_stage",
+    "deal_note_add",
+    "deal_reopen",
+    "deal_restore",
+    "deal_trash",
+    "deal_update",
+    "lost_reason_create",
+    "lost_reason_update",
+    "pipeline_create",
+    "pipeline_update",
+    "stage_create",
+    "stage_delete",
+    "stage_reorder",
+    "stage_update",
+]

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from closeloop.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("closeloop.accounts.urls")),
+    path("settings/", include("closeloop.core.settings_urls")),
+    path("people/", include("closeloop.people.urls")),
+    path("deals/", include("closeloop.pipeline.urls")),
+    path("trash/", core_views.trash, name="trash"),
+    path("admin/", admin.site.urls),
+]
