@@ -4,18 +4,24 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from closeloop.core.request_cache import remembered
+
 from .choices import Role
 from .models import Team, User, WorkspaceSettings
 from .visibility import owner_filter
 
 
-def workspace_settings() -> WorkspaceSettings:
-    """The workspace's settings row (created with defaults on first use)."""
+def _load_workspace_settings() -> WorkspaceSettings:
     ws = WorkspaceSettings.objects.filter(pk=1).first()
     if ws is None:
         ws = WorkspaceSettings()
         ws.save()
     return ws
+
+
+def workspace_settings() -> WorkspaceSettings:
+    """The workspace's settings row (created with defaults on first use), read once a request."""
+    return remembered("workspace_settings", _load_workspace_settings)
 
 
 def user_list(*, user: Any, include_inactive: bool = False) -> QuerySet[User]:

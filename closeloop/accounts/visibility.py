@@ -26,25 +26,18 @@ def _teammate_ids(user: User) -> models.QuerySet:
     return User.objects.filter(teams__members=user).values("pk")
 
 
-def _rep_visibility(user: Any) -> str:
-    # Remembered on the user object: one request asks this for every list it builds.
-    if not hasattr(user, "_rep_visibility"):
-        from .selectors import workspace_settings
-
-        user._rep_visibility = workspace_settings().rep_visibility
-    return str(user._rep_visibility)
-
-
 def owner_filter(user: Any, owner_field: str = "owner") -> Q | None:
     """Q over `owner_field` for what `user` may see; None means everything, Q(pk__in=[]) nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Q(pk__in=[])
     if user.role == Role.ADMIN:
         return None
-    sharing = _rep_visibility(user)
+    from .selectors import workspace_settings
+
+    sharing = workspace_settings().rep_visibility
     if sharing == RepVisibility.ALL:
         return None
-    mine = Q(**{owner_field: user}) | Q(**{f"{owner_field}__isnull": True})
+    mine = Q(**{owner_field: user.pk}) | Q(**{f"{owner_field}__isnull": True})
     if user.role == Role.MANAGER or sharing == RepVisibility.TEAM:
         return mine | Q(**{f"{owner_field}__in": _teammate_ids(user)})
     return mine

@@ -9,4 +9,20 @@ app_name = "settings"
 
 urlpatterns = [
     path("", pipeline_views.pipelines, name="pipelines"),
+    path("pipelines/new/", pipeline_views.pipeline_create, name="pipeline_create"),
+    path("pipelines/<int:pk>/", pipeline_views.pipeline_update, name="pipeline_update"),
+    path("pipelines/<int:pk>/stages/new/", pipeline_views.stage_create, name="stage_create"),
+    path("stages/<int:pk>/", pipeline_views.stage_edit, name="stage_edit"),
+    path("stages/<int:pk>/move/", pipeline_views.stage_move, name="stage_move"),
+    path("stages/<int:pk>/delete/", pipeline_views.stage_delete, name="stage_delete"),
+    path("lost-reasons/", pipeline_views.lost_reasons, name="lost_reasons"),
+    path("lost-reasons/new/", pipeline_views.lost_reason_create, name="lost_reason_create"),
+    path("lost-reasons/<int:pk>/", pipeline_views.lost_reason_update, name="lost_reason_update"),
+    path("users/", account_views.users, name="users"),
+    path("users/new/", account_views.user_create, name="user_create"),
+    path("users/<int:pk>/", account_views.user_edit, name="user_edit"),
+    path("users/<int:pk>/password/", account_views.user_set_password, name="user_set_password"),
+    path("users/<int:pk>/active/", account_views.user_set_active, name="user_set_active"),
+    path("teams/new/", account_views.team_create, name="team_create"),
+    path("workspace/", account_views.workspace, name="workspace"),
 ]

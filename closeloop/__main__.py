@@ -1,0 +1,3 @@
+from closeloop.core.cli import main
+
+main()
