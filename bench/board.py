@@ -56,8 +56,14 @@ def child(args: argparse.Namespace) -> None:
         rng = random.Random(7)
         orgs = create_organizations(3000, owners=reps, rng=rng, now=admin.date_joined)
         started = time.perf_counter()
-        create_deals(pipeline=pipeline_default(), owners=reps, organizations=orgs,
-                     open_count=args.open, closed_count=args.closed, rng=rng)  # fmt: skip
+        create_deals(
+            pipeline=pipeline_default(),
+            owners=reps,
+            organizations=orgs,
+            open_count=args.open,
+            closed_count=args.closed,
+            rng=rng,
+        )
         print(f"  built {wanted:,} deals in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -68,8 +74,10 @@ def child(args: argparse.Namespace) -> None:
 
     setup_test_environment()
     results = {}
-    for label, email in (("admin (all deals)", "admin@bench.test"),
-                         ("rep (own deals)", "rep0@bench.test")):  # fmt: skip
+    for label, email in (
+        ("admin (all deals)", "admin@bench.test"),
+        ("rep (own deals)", "rep0@bench.test"),
+    ):
         client = Client()
         client.force_login(User.objects.get(email=email))
         for _ in range(5):  # warm caches and connections
@@ -85,7 +93,7 @@ def child(args: argparse.Namespace) -> None:
         times.sort()
         results[label] = {
             "median": statistics.median(times),
-            "p95": times[max(int(round(0.95 * len(times))) - 1, 0)],
+            "p95": times[max(round(0.95 * len(times)) - 1, 0)],
             "queries": len(queries.captured_queries),
             "cards": response.content.decode().count('class="deal-card'),
         }
@@ -96,14 +104,26 @@ def run(db: str, args: argparse.Namespace) -> dict:
     env = dict(os.environ)
     if db == "postgres":
         name = PG_URL.rsplit("/", 1)[1]
-        subprocess.run(["psql", PG_URL.rsplit("/", 1)[0] + "/postgres", "-qc",
-                        f"CREATE DATABASE {name}"], capture_output=True, check=False)  # fmt: skip
+        subprocess.run(
+            ["psql", PG_URL.rsplit("/", 1)[0] + "/postgres", "-qc", f"CREATE DATABASE {name}"],
+            capture_output=True,
+            check=False,
+        )
         env["DATABASE_URL"] = PG_URL
     else:
         (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench' / 'board.sqlite3'}"
-    cmd = [sys.executable, __file__, "--child", "--open", str(args.open), "--closed",
-           str(args.closed), "--requests", str(args.requests)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--open",
+        str(args.open),
+        "--closed",
+        str(args.closed),
+        "--requests",
+        str(args.requests),
+    ]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     sys.stderr.write(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -121,14 +141,18 @@ def main() -> None:
         child(args)
         return
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    print(f"Board page, {args.open:,} open + {args.closed:,} closed deals, "
-          f"{args.requests} requests each (server time, ms)\n")  # fmt: skip
+    print(
+        f"Board page, {args.open:,} open + {args.closed:,} closed deals, "
+        f"{args.requests} requests each (server time, ms)\n"
+    )
     print(f"{'database':<12} {'user':<20} {'median':>8} {'p95':>8} {'queries':>8} {'cards':>6}")
     for db in dbs:
         data = run(db, args)
         for label, r in data["results"].items():
-            print(f"{data['vendor']:<12} {label:<20} {r['median']:>8.1f} {r['p95']:>8.1f} "
-                  f"{r['queries']:>8} {r['cards']:>6}")  # fmt: skip
+            print(
+                f"{data['vendor']:<12} {label:<20} {r['median']:>8.1f} {r['p95']:>8.1f} "
+                f"{r['queries']:>8} {r['cards']:>6}"
+            )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+    h.strip()
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -108,9 +110,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 10,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0 if "memory" in str(
-        DATABASES["default"]["NAME"]
-    ) else DATABASES["default"].get("CONN_MAX_AGE", 0)
+    DATABASES["default"]["CONN_MAX_AGE"] = (
+        0
+        if "memory" in str(DATABASES["default"]["NAME"])
+        else DATABASES["default"].get("CONN_MAX_AGE", 0)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

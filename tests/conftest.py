@@ -26,8 +26,9 @@ def admin(db: None) -> User:
 
 @pytest.fixture
 def manager(team: Team) -> User:
-    return UserFactory(email="manager@example.com", full_name="Mia Manager", role=Role.MANAGER,
-                       teams=[team])  # fmt: skip
+    return UserFactory(
+        email="manager@example.com", full_name="Mia Manager", role=Role.MANAGER, teams=[team]
+    )
 
 
 @pytest.fixture

@@ -92,9 +92,14 @@ class DealFactory(factory.django.DjangoModelFactory):
     def history(self, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             StageChange.objects.create(
-                deal=self, from_stage=None, to_stage=self.stage, from_status="",
-                to_status=self.status, actor=self.owner, changed_at=self.created_at,
-            )  # fmt: skip
+                deal=self,
+                from_stage=None,
+                to_stage=self.stage,
+                from_status="",
+                to_status=self.status,
+                actor=self.owner,
+                changed_at=self.created_at,
+            )
 
 
 def lost_reason(name: str = "Price") -> LostReason:

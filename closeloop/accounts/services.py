@@ -59,9 +59,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(
-    *, actor: Any, user: User, role: str, full_name: str, teams: list[Team]
-) -> User:
+def user_update(*, actor: Any, user: User, role: str, full_name: str, teams: list[Team]) -> User:
     """Change a user's role, name or teams; the last active admin cannot stop being one."""
     _require_admin(actor)
     if role not in Role.values:

@@ -9,7 +9,7 @@ export and API call.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 from django.db.models import Q
@@ -46,6 +46,6 @@ def owner_filter(user: Any, owner_field: str = "owner") -> Q | None:
 class VisibleQuerySet(models.QuerySet):
     owner_field = "owner"
 
-    def visible_to(self, user: Any) -> VisibleQuerySet:
+    def visible_to(self, user: Any) -> Self:
         condition = owner_filter(user, self.owner_field)
         return self if condition is None else self.filter(condition)

@@ -23,24 +23,114 @@ from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Deal, LostReason, Pipeline, Stage, StageChange
 
 COMPANY_WORDS = [
-    "Alder", "Brightwater", "Cobalt", "Dovetail", "Evergreen", "Foxglove", "Granite", "Harbor",
-    "Ironwood", "Juniper", "Kestrel", "Lumen", "Meridian", "Northwind", "Oakridge", "Pinecrest",
-    "Quarry", "Redfern", "Silverline", "Tidewater", "Upland", "Vantage", "Westbrook", "Yarrow",
-]  # fmt: skip
+    "Alder",
+    "Brightwater",
+    "Cobalt",
+    "Dovetail",
+    "Evergreen",
+    "Foxglove",
+    "Granite",
+    "Harbor",
+    "Ironwood",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Northwind",
+    "Oakridge",
+    "Pinecrest",
+    "Quarry",
+    "Redfern",
+    "Silverline",
+    "Tidewater",
+    "Upland",
+    "Vantage",
+    "Westbrook",
+    "Yarrow",
+]
 COMPANY_KINDS = [
-    "Bakery", "Dental", "Logistics", "Architects", "Consulting", "Print Shop", "Fitness",
-    "Motors", "Legal", "Studio", "Engineering", "Catering", "Florists", "Vet Clinic",
-]  # fmt: skip
-FIRST = ["Anna", "Ben", "Carla", "David", "Elif", "Finn", "Greta", "Hugo", "Ines", "Jonas",
-         "Katrin", "Luis", "Maya", "Noah", "Olga", "Paul", "Rosa", "Sami", "Tara", "Omar"]  # fmt: skip
-LAST = ["Berg", "Costa", "Dubois", "Engel", "Fischer", "Garcia", "Hansen", "Ivanova", "Jensen",
-        "Keller", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Schmidt"]  # fmt: skip
-DEAL_KINDS = ["Website relaunch", "Annual maintenance", "Fleet of 12 laptops", "Office fit-out",
-              "Marketing retainer", "POS system", "Training day", "Cloud migration",
-              "Booking software", "Security audit", "Spring campaign", "Service contract"]  # fmt: skip
+    "Bakery",
+    "Dental",
+    "Logistics",
+    "Architects",
+    "Consulting",
+    "Print Shop",
+    "Fitness",
+    "Motors",
+    "Legal",
+    "Studio",
+    "Engineering",
+    "Catering",
+    "Florists",
+    "Vet Clinic",
+]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Carla",
+    "David",
+    "Elif",
+    "Finn",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Katrin",
+    "Luis",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Omar",
+]
+LAST = [
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Engel",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Keller",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+]
+DEAL_KINDS = [
+    "Website relaunch",
+    "Annual maintenance",
+    "Fleet of 12 laptops",
+    "Office fit-out",
+    "Marketing retainer",
+    "POS system",
+    "Training day",
+    "Cloud migration",
+    "Booking software",
+    "Security audit",
+    "Spring campaign",
+    "Service contract",
+]
 # How often each reason is picked for a lost deal: price and silence dominate, as in real life.
-LOST_WEIGHTS = {"Price": 6, "Competitor": 4, "No budget": 3, "Unresponsive": 5, "Timing": 3,
-                "Missing features": 2, "No decision-maker": 2, "Poor fit": 2, "Other": 1}  # fmt: skip
+LOST_WEIGHTS = {
+    "Price": 6,
+    "Competitor": 4,
+    "No budget": 3,
+    "Unresponsive": 5,
+    "Timing": 3,
+    "Missing features": 2,
+    "No decision-maker": 2,
+    "Poor fit": 2,
+    "Other": 1,
+}
 BATCH = 2000
 
 
@@ -49,39 +139,55 @@ def _batched(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-def create_organizations(count: int, *, owners: Sequence[User], rng: random.Random,
-                         now: dt.datetime) -> list[Organization]:  # fmt: skip
+def create_organizations(
+    count: int, *, owners: Sequence[User], rng: random.Random, now: dt.datetime
+) -> list[Organization]:
     """Small-business customers with plausible names and domains."""
     orgs = []
     for i in range(count):
         word, kind = rng.choice(COMPANY_WORDS), rng.choice(COMPANY_KINDS)
         slug = f"{word}{kind}".lower().replace(" ", "")
-        orgs.append(Organization(
-            name=f"{word} {kind}" + (f" {i // len(COMPANY_WORDS) + 1}" if i >= 24 else ""),
-            domain=f"{slug}{i}.example", website=f"https://{slug}{i}.example",
-            industry=kind, owner=rng.choice(owners),
-            created_at=now - dt.timedelta(days=rng.randint(120, 400)),
-        ))  # fmt: skip
+        orgs.append(
+            Organization(
+                name=f"{word} {kind}" + (f" {i // len(COMPANY_WORDS) + 1}" if i >= 24 else ""),
+                domain=f"{slug}{i}.example",
+                website=f"https://{slug}{i}.example",
+                industry=kind,
+                owner=rng.choice(owners),
+                created_at=now - dt.timedelta(days=rng.randint(120, 400)),
+            )
+        )
     return Organization.objects.bulk_create(orgs, batch_size=BATCH)
 
 
-def create_contacts(orgs: Sequence[Organization], *, per_org: int, rng: random.Random,
-                    now: dt.datetime) -> list[Contact]:  # fmt: skip
+def create_contacts(
+    orgs: Sequence[Organization], *, per_org: int, rng: random.Random, now: dt.datetime
+) -> list[Contact]:
     """People at each organization, each with an email and a phone."""
     contacts = []
     for org in orgs:
         for _ in range(per_org):
-            contacts.append(Contact(
-                first_name=rng.choice(FIRST), last_name=rng.choice(LAST), organization=org,
-                job_title=rng.choice(["Owner", "Office manager", "Head of IT", "CEO", "Buyer"]),
-                owner=org.owner, created_at=org.created_at,
-            ))  # fmt: skip
+            contacts.append(
+                Contact(
+                    first_name=rng.choice(FIRST),
+                    last_name=rng.choice(LAST),
+                    organization=org,
+                    job_title=rng.choice(["Owner", "Office manager", "Head of IT", "CEO", "Buyer"]),
+                    owner=org.owner,
+                    created_at=org.created_at,
+                )
+            )
     contacts = Contact.objects.bulk_create(contacts, batch_size=BATCH)
     emails, phones = [], []
     for c in contacts:
         domain = c.organization.domain if c.organization else "example.com"
-        emails.append(ContactEmail(contact=c, is_primary=True,
-                                   email=f"{c.first_name}.{c.last_name}{c.pk}@{domain}".lower()))
+        emails.append(
+            ContactEmail(
+                contact=c,
+                is_primary=True,
+                email=f"{c.first_name}.{c.last_name}{c.pk}@{domain}".lower(),
+            )
+        )
         raw = f"+49 30 {rng.randint(1000000, 9999999)}"
         phones.append(ContactPhone(contact=c, raw=raw, e164=normalize_phone(raw), is_primary=True))
     ContactEmail.objects.bulk_create(emails, batch_size=BATCH)
@@ -89,8 +195,9 @@ def create_contacts(orgs: Sequence[Organization], *, per_org: int, rng: random.R
     return contacts
 
 
-def _journey(stages: Sequence[Stage], target: int, start: dt.datetime, rng: random.Random,
-             now: dt.datetime) -> list[tuple[Stage, dt.datetime]]:  # fmt: skip
+def _journey(
+    stages: Sequence[Stage], target: int, start: dt.datetime, rng: random.Random, now: dt.datetime
+) -> list[tuple[Stage, dt.datetime]]:
     """The stages a deal passed through up to `target`, each with the time it entered."""
     first = 1 if stages[0].is_optional and target > 0 and rng.random() < 0.4 else 0
     steps, at = [], start
@@ -142,14 +249,21 @@ def create_deals(
         value += Decimal(rng.randrange(0, 100) * 10)
         deal = Deal(
             title=f"{rng.choice(DEAL_KINDS)}" + (f" – {org.name}" if org else ""),
-            organization=org, contact=rng.choice(org_contacts) if org_contacts else None,
-            owner=rng.choice(owners), value=value, currency=currency,
+            organization=org,
+            contact=rng.choice(org_contacts) if org_contacts else None,
+            owner=rng.choice(owners),
+            value=value,
+            currency=currency,
             expected_close_date=(steps[-1][1] + dt.timedelta(days=rng.randint(7, 60))).date(),
-            pipeline=pipeline, stage=steps[-1][0], status=status, created_at=created,
+            pipeline=pipeline,
+            stage=steps[-1][0],
+            status=status,
+            created_at=created,
             won_at=closed_at if status == DealStatus.WON else None,
-            lost_at=closed_at if status == DealStatus.LOST else None, lost_reason=reason,
+            lost_at=closed_at if status == DealStatus.LOST else None,
+            lost_reason=reason,
             competitor=rng.choice(["", "", "BigCRM", "Local rival"]) if reason else "",
-        )  # fmt: skip
+        )
         plans.append((deal, steps, closed_at))
     for batch in _batched(plans):
         with transaction.atomic():
@@ -158,17 +272,29 @@ def create_deals(
             for deal, (_, steps, closed_at) in zip(deals, batch, strict=True):
                 previous = None
                 for stage, at in steps:
-                    changes.append(StageChange(
-                        deal=deal, from_stage=previous, to_stage=stage,
-                        from_status="" if previous is None else DealStatus.OPEN,
-                        to_status=DealStatus.OPEN, actor=deal.owner, changed_at=at,
-                    ))  # fmt: skip
+                    changes.append(
+                        StageChange(
+                            deal=deal,
+                            from_stage=previous,
+                            to_stage=stage,
+                            from_status="" if previous is None else DealStatus.OPEN,
+                            to_status=DealStatus.OPEN,
+                            actor=deal.owner,
+                            changed_at=at,
+                        )
+                    )
                     previous = stage
                 if closed_at is not None:
-                    changes.append(StageChange(
-                        deal=deal, from_stage=previous, to_stage=previous,
-                        from_status=DealStatus.OPEN, to_status=deal.status, actor=deal.owner,
-                        changed_at=closed_at,
-                    ))  # fmt: skip
+                    changes.append(
+                        StageChange(
+                            deal=deal,
+                            from_stage=previous,
+                            to_stage=previous,
+                            from_status=DealStatus.OPEN,
+                            to_status=deal.status,
+                            actor=deal.owner,
+                            changed_at=closed_at,
+                        )
+                    )
             StageChange.objects.bulk_create(changes, batch_size=BATCH)
     return len(plans)

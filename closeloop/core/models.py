@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Self
 
 from django.db import models
 from django.utils import timezone
@@ -17,10 +17,10 @@ class TimestampedModel(models.Model):
 
 
 class TrashQuerySet(models.QuerySet):
-    def alive(self) -> TrashQuerySet:
+    def alive(self) -> Self:
         return self.filter(deleted_at__isnull=True)
 
-    def trashed(self) -> TrashQuerySet:
+    def trashed(self) -> Self:
         return self.filter(deleted_at__isnull=False)
 
 
@@ -44,11 +44,8 @@ class TrashableModel(TimestampedModel):
         return self.deleted_at is not None
 
 
-def alive_manager(queryset_class: type[models.QuerySet]) -> Any:
-    """A manager over `queryset_class` that leaves trashed rows out."""
+class AliveManager(models.Manager):
+    """Leaves trashed rows out; use as `AliveManager.from_queryset(SomeQuerySet)()`."""
 
-    class AliveManager(models.Manager.from_queryset(queryset_class)):  # type: ignore[misc]
-        def get_queryset(self) -> models.QuerySet:
-            return super().get_queryset().filter(deleted_at__isnull=True)
-
-    return AliveManager()
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)

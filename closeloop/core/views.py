@@ -19,9 +19,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def trash(request: HttpRequest) -> HttpResponse:
     """Everything the user may see that was deleted, with a way back."""
-    return render(request, "core/trash.html", {
-        "nav": "trash",
-        "deals": deal_trash_list(user=request.user).select_related("deleted_by")[:200],
-        "organizations": organization_trash(user=request.user).select_related("deleted_by")[:200],
-        "contacts": contact_trash(user=request.user).select_related("deleted_by")[:200],
-    })  # fmt: skip
+    return render(
+        request,
+        "core/trash.html",
+        {
+            "nav": "trash",
+            "deals": deal_trash_list(user=request.user).select_related("deleted_by")[:200],
+            "organizations": organization_trash(user=request.user).select_related("deleted_by")[
+                :200
+            ],
+            "contacts": contact_trash(user=request.user).select_related("deleted_by")[:200],
+        },
+    )

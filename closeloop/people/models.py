@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from closeloop.accounts.visibility import VisibleQuerySet
-from closeloop.core.models import TimestampedModel, TrashableModel, TrashQuerySet, alive_manager
+from closeloop.core.models import AliveManager, TimestampedModel, TrashableModel, TrashQuerySet
 
 
 class PeopleQuerySet(VisibleQuerySet, TrashQuerySet):
@@ -23,11 +23,14 @@ class Organization(TrashableModel):
     size = models.CharField(max_length=30, blank=True)
     notes = models.TextField(blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="organizations",
-    )  # fmt: skip
+    )
 
-    objects = alive_manager(PeopleQuerySet)
+    objects = AliveManager.from_queryset(PeopleQuerySet)()
     with_trashed = PeopleQuerySet.as_manager()
 
     class Meta:
@@ -50,11 +53,14 @@ class Contact(TrashableModel):
     )
     notes = models.TextField(blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="contacts",
-    )  # fmt: skip
+    )
 
-    objects = alive_manager(PeopleQuerySet)
+    objects = AliveManager.from_queryset(PeopleQuerySet)()
     with_trashed = PeopleQuerySet.as_manager()
 
     class Meta:

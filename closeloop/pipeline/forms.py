@@ -8,7 +8,10 @@ from closeloop.accounts.selectors import user_list
 from closeloop.core.money import CURRENCY_CODES, base_currency, parse_amount
 from closeloop.people.selectors import contact_queryset, organization_queryset
 
-from .models import Stage
+from closeloop.accounts.models import User
+from closeloop.people.models import Contact, Organization
+
+from .models import LostReason, Stage
 from .selectors import lost_reason_choices, pipeline_list
 
 
@@ -29,9 +32,9 @@ class DealForm(forms.Form):
     """The fields a person edits on a deal; choices only offer records they may see."""
 
     title = forms.CharField(max_length=200)
-    organization = forms.ModelChoiceField(queryset=None, required=False)
-    contact = forms.ModelChoiceField(queryset=None, required=False)
-    owner = forms.ModelChoiceField(queryset=None)
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False)
+    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none())
     value = AmountField(required=False, initial="0")
     currency = forms.ChoiceField(choices=[])
     expected_close_date = forms.DateField(
@@ -41,27 +44,32 @@ class DealForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organization_queryset(user=user)
-        self.fields["contact"].queryset = contact_queryset(user=user).select_related(
-            "organization"
-        )
+        self.fields["contact"].queryset = contact_queryset(user=user).select_related("organization")
         self.fields["owner"].queryset = user_list(user=user)
         self.fields["owner"].initial = user.pk
         self.fields["currency"].choices = [(c, c) for c in CURRENCY_CODES]
         self.fields["currency"].initial = base_currency()
 
 
+class StageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.pipeline.name} · {obj.name}"
+
+
 class DealCreateForm(DealForm):
-    stage = forms.ModelChoiceField(
-        queryset=None, help_text="Where the deal starts (the pipeline's first stage by default)."
+    stage = StageChoiceField(
+        queryset=Stage.objects.none(),
+        help_text="Where the deal starts (the pipeline's first stage by default)."
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         stage_field = self.fields["stage"]
-        stage_field.queryset = Stage.objects.filter(pipeline__in=pipeline_list()).select_related(
-            "pipeline"
-        ).order_by("-pipeline__is_default", "pipeline__position", "position")
-        stage_field.label_from_instance = lambda s: f"{s.pipeline.name} · {s.name}"
+        stage_field.queryset = (
+            Stage.objects.filter(pipeline__in=pipeline_list())
+            .select_related("pipeline")
+            .order_by("-pipeline__is_default", "pipeline__position", "position")
+        )
         first = stage_field.queryset.first()
         stage_field.initial = first.pk if first else None
 
@@ -74,9 +82,10 @@ class LoseForm(forms.Form):
     """Losing a deal needs a reason from the list; competitor and note are optional."""
 
     reason = forms.ModelChoiceField(
-        queryset=None, empty_label="Choose a reason…",
+        queryset=LostReason.objects.none(),
+        empty_label="Choose a reason…",
         error_messages={"required": "Pick the reason the deal was lost."},
-    )  # fmt: skip
+    )
     competitor = forms.CharField(max_length=200, required=False)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)

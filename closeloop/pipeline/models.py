@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from closeloop.accounts.visibility import VisibleQuerySet
-from closeloop.core.models import TimestampedModel, TrashableModel, TrashQuerySet, alive_manager
+from closeloop.core.models import AliveManager, TimestampedModel, TrashableModel, TrashQuerySet
 
 from .choices import DealStatus
 
@@ -33,9 +33,10 @@ class Stage(TimestampedModel):
     name = models.CharField(max_length=120)
     position = models.PositiveIntegerField(default=0)
     probability = models.PositiveSmallIntegerField(
-        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="Win probability in percent",
-    )  # fmt: skip
+    )
     rot_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="A deal idle this many days in the stage is rotting"
     )
@@ -62,7 +63,7 @@ class LostReason(TimestampedModel):
         return self.name
 
 
-class DealQuerySet(VisibleQuerySet, TrashQuerySet):
+class DealQuerySet(VisibleQuerySet, TrashQuerySet):  # type: ignore[override]
     def open(self) -> DealQuerySet:
         return self.filter(status=DealStatus.OPEN)
 
@@ -76,9 +77,12 @@ class Deal(TrashableModel):
 
     title = models.CharField(max_length=200)
     organization = models.ForeignKey(
-        "people.Organization", null=True, blank=True, on_delete=models.SET_NULL,
+        "people.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="deals",
-    )  # fmt: skip
+    )
     contact = models.ForeignKey(
         "people.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
     )
@@ -102,7 +106,7 @@ class Deal(TrashableModel):
     lost_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    objects = alive_manager(DealQuerySet)
+    objects = AliveManager.from_queryset(DealQuerySet)()
     with_trashed = DealQuerySet.as_manager()
 
     class Meta:
@@ -136,9 +140,12 @@ class StageChange(models.Model):
     from_status = models.CharField(max_length=4, choices=DealStatus.choices, blank=True)
     to_status = models.CharField(max_length=4, choices=DealStatus.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     changed_at = models.DateTimeField()
 
     class Meta:

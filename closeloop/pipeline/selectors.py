@@ -111,8 +111,9 @@ def _apply_filters(qs: QuerySet[Deal], *, user: Any, filters: DealFilters) -> Qu
 def deal_list(*, user: Any, filters: DealFilters) -> QuerySet[Deal]:
     """Deals for the list view and CSV export, filtered and sorted."""
     qs = _apply_filters(deal_queryset(user=user), user=user, filters=filters)
-    return qs.select_related("organization", "contact", "owner", "pipeline", "stage",
-                             "lost_reason").order_by(SORTS[filters.sort], "-pk")  # fmt: skip
+    return qs.select_related(
+        "organization", "contact", "owner", "pipeline", "stage", "lost_reason"
+    ).order_by(SORTS[filters.sort], "-pk")
 
 
 @dataclass
@@ -176,15 +177,31 @@ def _mark_days_in_stage(cards: list[Deal], now: dt.datetime | None = None) -> li
 
 def _board_queryset(*, user: Any, pipeline: Pipeline, filters: DealFilters) -> QuerySet[Deal]:
     qs = deal_queryset(user=user).filter(pipeline=pipeline, status=DealStatus.OPEN)
-    return _apply_filters(qs, user=user, filters=DealFilters(
-        owner_id=filters.owner_id, team_id=filters.team_id, mine=filters.mine, q=filters.q,
-    ))  # fmt: skip
+    return _apply_filters(
+        qs,
+        user=user,
+        filters=DealFilters(
+            owner_id=filters.owner_id,
+            team_id=filters.team_id,
+            mine=filters.mine,
+            q=filters.q,
+        ),
+    )
+
+
+CARD_FIELDS = (
+    "id", "title", "value", "currency", "version", "created_at", "stage_id", "pipeline_id",
+    "status", "owner__id", "owner__full_name", "owner__email", "organization__id",
+    "organization__name",
+)  # fmt: skip
 
 
 def _cards(qs: QuerySet[Deal], *, stage: Stage, offset: int, limit: int) -> list[Deal]:
+    # Only what a card shows: the board renders up to 50 cards per column on every load.
     cards = list(
         qs.filter(stage=stage)
         .select_related("organization", "owner")
+        .only(*CARD_FIELDS)
         .order_by("-created_at", "-pk")[offset : offset + limit]
     )
     for card in cards:
@@ -209,8 +226,9 @@ def deal_board(
     all_cards: list[Deal] = []
     for stage in stages:
         row = totals.get(stage.pk, {})
-        column = BoardColumn(stage=stage, count=row.get("n", 0),
-                             total=row.get("total") or Decimal("0"))  # fmt: skip
+        column = BoardColumn(
+            stage=stage, count=row.get("n", 0), total=row.get("total") or Decimal("0")
+        )
         if column.count:
             column.cards = _cards(qs, stage=stage, offset=0, limit=page_size)
             all_cards.extend(column.cards)
@@ -220,9 +238,13 @@ def deal_board(
 
 
 def deal_board_column(
-    *, user: Any, stage: Stage, filters: DealFilters, offset: int,
+    *,
+    user: Any,
+    stage: Stage,
+    filters: DealFilters,
+    offset: int,
     limit: int = BOARD_PAGE_SIZE,
-) -> tuple[list[Deal], bool]:  # fmt: skip
+) -> tuple[list[Deal], bool]:
     """The next cards of one board column, and whether more follow."""
     qs = _board_queryset(user=user, pipeline=stage.pipeline, filters=filters)
     cards = _cards(qs, stage=stage, offset=offset, limit=limit + 1)
@@ -268,12 +290,21 @@ def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
         "from_stage", "to_stage", "actor"
     )
     for ch in changes:
-        entries.append(TimelineEntry(at=ch.changed_at, kind="stage", title=_describe_change(ch),
-                                     actor=ch.actor))  # fmt: skip
+        entries.append(
+            TimelineEntry(
+                at=ch.changed_at, kind="stage", title=_describe_change(ch), actor=ch.actor
+            )
+        )
     for act in Activity.objects.filter(deal=deal).select_related("actor"):
-        entries.append(TimelineEntry(at=act.created_at, kind=act.kind,
-                                     title=act.subject or act.get_kind_display(),
-                                     body=act.body, actor=act.actor))  # fmt: skip
+        entries.append(
+            TimelineEntry(
+                at=act.created_at,
+                kind=act.kind,
+                title=act.subject or act.get_kind_display(),
+                body=act.body,
+                actor=act.actor,
+            )
+        )
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
 

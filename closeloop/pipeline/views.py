@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -59,9 +60,11 @@ def board(request: HttpRequest) -> HttpResponse:
         pipelines.filter(pk=filters.pipeline_id).first() if filters.pipeline_id else None
     ) or pipeline_default()
     context: dict[str, Any] = {
-        "nav": "board", "filters": filters, "filter_query": _filter_query(request),
+        "nav": "board",
+        "filters": filters,
+        "filter_query": _filter_query(request),
         **_board_filter_context(request),
-    }  # fmt: skip
+    }
     if pipeline is not None:
         context["board"] = deal_board(user=request.user, pipeline=pipeline, filters=filters)
         context["pipeline"] = pipeline
@@ -79,10 +82,17 @@ def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
     cards, has_more = deal_board_column(
         user=request.user, stage=stage, filters=filters, offset=offset
     )
-    return render(request, "pipeline/_board_cards.html", {
-        "cards": cards, "stage": stage, "has_more": has_more,
-        "next_offset": offset + len(cards), "filter_query": _filter_query(request),
-    })  # fmt: skip
+    return render(
+        request,
+        "pipeline/_board_cards.html",
+        {
+            "cards": cards,
+            "stage": stage,
+            "has_more": has_more,
+            "next_offset": offset + len(cards),
+            "filter_query": _filter_query(request),
+        },
+    )
 
 
 def _totals_json(request: HttpRequest, deal: Any) -> dict[str, Any]:
@@ -109,8 +119,14 @@ def _version(request: HttpRequest) -> int | None:
 
 def _respond(request: HttpRequest, deal: Any, message: str) -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"ok": True, "version": deal.version, "message": message,
-                             "columns": _totals_json(request, deal)})  # fmt: skip
+        return JsonResponse(
+            {
+                "ok": True,
+                "version": deal.version,
+                "message": message,
+                "columns": _totals_json(request, deal),
+            }
+        )
     messages.success(request, message)
     return redirect("pipeline:deal_detail", pk=deal.pk)
 
@@ -159,10 +175,13 @@ def deal_lose(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 deal = services.deal_mark_lost(
-                    actor=request.user, deal=deal, reason=form.cleaned_data["reason"],
-                    competitor=form.cleaned_data["competitor"], note=form.cleaned_data["note"],
+                    actor=request.user,
+                    deal=deal,
+                    reason=form.cleaned_data["reason"],
+                    competitor=form.cleaned_data["competitor"],
+                    note=form.cleaned_data["note"],
                     expected_version=form.cleaned_data["version"],
-                )  # fmt: skip
+                )
             except DomainError as error:
                 if wants_json(request):
                     return json_error(error.message, status=409)
@@ -170,7 +189,7 @@ def deal_lose(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 return _respond(request, deal, f"“{deal.title}” is lost at {deal.stage.name}.")
         elif wants_json(request):
-            return json_error(" ".join(e for errs in form.errors.values() for e in errs))
+            return json_error(" ".join(str(e) for errs in form.errors.values() for e in errs))
     return render(request, "pipeline/deal_lose.html", {"deal": deal, "form": form, "nav": "deals"})
 
 
@@ -179,8 +198,9 @@ def deal_lose(request: HttpRequest, pk: int) -> HttpResponse:
 def deal_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _deal_or_404(request, pk)
     try:
-        deal = services.deal_reopen(actor=request.user, deal=deal,
-                                    expected_version=_version(request))  # fmt: skip
+        deal = services.deal_reopen(
+            actor=request.user, deal=deal, expected_version=_version(request)
+        )
     except DomainError as error:
         return _refuse(request, deal, error)
     return _respond(request, deal, f"“{deal.title}” is open again in {deal.stage.name}.")
@@ -192,11 +212,19 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _deal_or_404(request, pk)
     stages = list(deal.pipeline.stages.order_by("position", "pk"))
     current_index = next((i for i, s in enumerate(stages) if s.pk == deal.stage_id), 0)
-    return render(request, "pipeline/deal_detail.html", {
-        "deal": deal, "stages": stages, "current_index": current_index,
-        "timeline": deal_timeline(deal=deal), "note_form": NoteForm(), "nav": "deals",
-        "lost_reasons": lost_reason_choices(),
-    })  # fmt: skip
+    return render(
+        request,
+        "pipeline/deal_detail.html",
+        {
+            "deal": deal,
+            "stages": stages,
+            "current_index": current_index,
+            "timeline": deal_timeline(deal=deal),
+            "note_form": NoteForm(),
+            "nav": "deals",
+            "lost_reasons": lost_reason_choices(),
+        },
+    )
 
 
 @login_required
@@ -211,11 +239,17 @@ def deal_note(request: HttpRequest, pk: int) -> HttpResponse:
             form = NoteForm()
         except DomainError as exc:
             error = exc.message
-    if request.htmx:
-        return render(request, "pipeline/deal_detail.html#timeline", {
-            "deal": deal, "timeline": deal_timeline(deal=deal), "note_form": form,
-            "note_error": error,
-        })  # fmt: skip
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "pipeline/deal_detail.html#timeline",
+            {
+                "deal": deal,
+                "timeline": deal_timeline(deal=deal),
+                "note_form": form,
+                "note_error": error,
+            },
+        )
     if error or form.errors:
         messages.error(request, error or "A note cannot be empty.")
     return redirect("pipeline:deal_detail", pk=deal.pk)
@@ -242,9 +276,10 @@ def deal_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             deal = services.deal_create(
-                actor=request.user, stage=form.cleaned_data["stage"],
+                actor=request.user,
+                stage=form.cleaned_data["stage"],
                 **_deal_fields(form.cleaned_data),
-            )  # fmt: skip
+            )
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
@@ -262,9 +297,11 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             deal = services.deal_update(
-                actor=request.user, deal=deal, changes=_deal_fields(form.cleaned_data),
+                actor=request.user,
+                deal=deal,
+                changes=_deal_fields(form.cleaned_data),
                 expected_version=form.cleaned_data["version"],
-            )  # fmt: skip
+            )
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
@@ -335,9 +372,15 @@ def _csv_rows(deals: Any) -> Any:
 
 def _sort_columns(filters: DealFilters) -> list[tuple[str, str]]:
     """Column headers that sort; clicking the sorted one again reverses it."""
-    columns = [("title", "Title"), ("organization", "Organization"), ("stage", "Stage"),
-               ("value", "Value"), ("owner", "Owner"), ("close", "Expected close"),
-               ("created", "Created")]  # fmt: skip
+    columns = [
+        ("title", "Title"),
+        ("organization", "Organization"),
+        ("stage", "Stage"),
+        ("value", "Value"),
+        ("owner", "Owner"),
+        ("close", "Expected close"),
+        ("created", "Created"),
+    ]
     result = []
     for key, label in columns:
         if filters.sort == key:
@@ -351,7 +394,7 @@ def _sort_columns(filters: DealFilters) -> list[tuple[str, str]]:
 
 @login_required
 @require_GET
-def deal_list_view(request: HttpRequest) -> HttpResponse:
+def deal_list_view(request: HttpRequest) -> HttpResponseBase:
     filters = DealFilters.from_query(request.GET)
     deals = deal_list(user=request.user, filters=filters)
     if request.GET.get("format") == "csv":
@@ -361,7 +404,16 @@ def deal_list_view(request: HttpRequest) -> HttpResponse:
         return response
     page = Paginator(deals, 50).get_page(request.GET.get("page"))
     stages = Stage.objects.select_related("pipeline").order_by("pipeline__position", "position")
-    return render(request, "pipeline/deal_list.html", {
-        "page_obj": page, "filters": filters, "nav": "deals", "statuses": DealStatus.choices,
-        "stages": stages, "sort_columns": _sort_columns(filters), **_board_filter_context(request),
-    })  # fmt: skip
+    return render(
+        request,
+        "pipeline/deal_list.html",
+        {
+            "page_obj": page,
+            "filters": filters,
+            "nav": "deals",
+            "statuses": DealStatus.choices,
+            "stages": stages,
+            "sort_columns": _sort_columns(filters),
+            **_board_filter_context(request),
+        },
+    )

@@ -13,7 +13,7 @@ from tests.factories import PASSWORD, DealFactory, stage_named
 
 from .conftest import log_in
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _column(page, name: str):  # type: ignore[no-untyped-def]
@@ -34,9 +34,12 @@ def _drag(page, card, target_selector: str) -> None:  # type: ignore[no-untyped-
 
 
 def test_drag_card_to_next_stage_updates_totals(page, live_server, rep):
-    deal = DealFactory(owner=rep, title="Bakery website", stage=stage_named("Proposal"),
-                       value=Decimal("4000"))  # fmt: skip
-    DealFactory(owner=rep, title="Fitness app", stage=stage_named("Proposal"), value=Decimal("1000"))
+    deal = DealFactory(
+        owner=rep, title="Bakery website", stage=stage_named("Proposal"), value=Decimal("4000")
+    )
+    DealFactory(
+        owner=rep, title="Fitness app", stage=stage_named("Proposal"), value=Decimal("1000")
+    )
     log_in(page, live_server, rep.email, PASSWORD)
     proposal, negotiation = _column(page, "Proposal"), _column(page, "Negotiation / commitment")
     expect(proposal.locator('[data-role="total"]')).to_have_text("€5,000")

@@ -26,8 +26,9 @@ def _column(html: str, stage_name: str) -> str:
 def test_board_shows_counts_totals_and_weighted_values(rep, rep_client):
     DealFactory(owner=rep, stage=stage_named("Proposal"), value=Decimal("1000"))
     DealFactory(owner=rep, stage=stage_named("Proposal"), value=Decimal("3000"))
-    DealFactory(owner=rep, stage=stage_named("Proposal"), value=Decimal("500"),
-                status=DealStatus.WON)  # fmt: skip
+    DealFactory(
+        owner=rep, stage=stage_named("Proposal"), value=Decimal("500"), status=DealStatus.WON
+    )
     html = rep_client.get(BOARD).content.decode()
     proposal = _column(html, "Proposal")
     assert '<span class="count" data-role="count">2</span>' in proposal
@@ -60,10 +61,12 @@ def test_board_query_count_does_not_grow_with_deals(rep, rep_client, django_asse
 
 def test_columns_load_fifty_cards_then_more_on_demand(rep, rep_client):
     stage = stage_named("Proposal")
-    Deal.objects.bulk_create([
-        Deal(title=f"Bulk {i}", owner=rep, stage=stage, pipeline=stage.pipeline, currency="EUR")
-        for i in range(120)
-    ])  # fmt: skip
+    Deal.objects.bulk_create(
+        [
+            Deal(title=f"Bulk {i}", owner=rep, stage=stage, pipeline=stage.pipeline, currency="EUR")
+            for i in range(120)
+        ]
+    )
     html = rep_client.get(BOARD).content.decode()
     assert _column(html, "Proposal").count('class="deal-card') == 50
     assert "Load more" in html
@@ -93,12 +96,14 @@ def test_filters_my_deals_owner_and_team(rep, teammate, manager, manager_client,
 def test_move_through_json_returns_new_totals(rep, rep_client):
     deal = DealFactory(owner=rep, stage=stage_named("Proposal"), value=Decimal("2000"))
     target = stage_named("Negotiation / commitment")
-    response = rep_client.post(reverse("pipeline:deal_move", args=[deal.pk]),
-                               {"stage": target.pk, "version": deal.version}, **JSON)  # fmt: skip
+    response = rep_client.post(
+        reverse("pipeline:deal_move", args=[deal.pk]),
+        {"stage": target.pk, "version": deal.version},
+        **JSON,
+    )
     data = response.json()
     assert response.status_code == 200 and data["ok"]
-    assert data["columns"][str(target.pk)] == {"count": 1, "total": "€2,000",
-                                               "weighted": "€1,600"}  # fmt: skip
+    assert data["columns"][str(target.pk)] == {"count": 1, "total": "€2,000", "weighted": "€1,600"}
     assert data["columns"][str(stage_named("Proposal").pk)]["count"] == 0
     deal.refresh_from_db()
     assert deal.stage == target
@@ -129,8 +134,11 @@ def test_lose_needs_a_reason_over_json(rep, rep_client):
 
 def test_move_of_invisible_deal_is_404(rep_client, outsider):
     deal = DealFactory(owner=outsider)
-    response = rep_client.post(reverse("pipeline:deal_move", args=[deal.pk]),
-                               {"stage": stage_named("Demo / meeting").pk}, **JSON)  # fmt: skip
+    response = rep_client.post(
+        reverse("pipeline:deal_move", args=[deal.pk]),
+        {"stage": stage_named("Demo / meeting").pk},
+        **JSON,
+    )
     assert response.status_code == 404
 
 
@@ -142,8 +150,11 @@ def test_move_without_csrf_token_is_refused(rep):
     client = Client(enforce_csrf_checks=True)
     client.login(username=rep.email, password=PASSWORD)
     deal = DealFactory(owner=rep)
-    response = client.post(reverse("pipeline:deal_move", args=[deal.pk]),
-                           {"stage": stage_named("Demo / meeting").pk}, **JSON)  # fmt: skip
+    response = client.post(
+        reverse("pipeline:deal_move", args=[deal.pk]),
+        {"stage": stage_named("Demo / meeting").pk},
+        **JSON,
+    )
     assert response.status_code == 403
     deal.refresh_from_db()
     assert deal.stage.name == "Proposal"

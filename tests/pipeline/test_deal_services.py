@@ -47,27 +47,34 @@ def test_deal_create_refuses_bad_input_naming_the_field(rep, field, kwargs, mess
 def test_move_records_a_stage_change_with_actor(rep):
     deal = DealFactory(owner=rep, stage=stage_named("Proposal"))
     moved = services.deal_move_to_stage(
-        actor=rep, deal=deal, stage=stage_named("Negotiation / commitment"),
+        actor=rep,
+        deal=deal,
+        stage=stage_named("Negotiation / commitment"),
         expected_version=deal.version,
-    )  # fmt: skip
+    )
     assert moved.stage.name == "Negotiation / commitment"
     assert moved.version == deal.version + 1
     last = StageChange.objects.filter(deal=deal).last()
     assert (last.from_stage.name, last.to_stage.name, last.actor) == (
-        "Proposal", "Negotiation / commitment", rep,
-    )  # fmt: skip
+        "Proposal",
+        "Negotiation / commitment",
+        rep,
+    )
 
 
 def test_stale_move_is_refused_and_nothing_changes(rep, teammate):
     deal = DealFactory(owner=rep, stage=stage_named("Proposal"))
     stale_version = deal.version
-    services.deal_update(actor=rep, deal=deal, changes={"value": Decimal("5")},
-                         expected_version=stale_version)  # fmt: skip
+    services.deal_update(
+        actor=rep, deal=deal, changes={"value": Decimal("5")}, expected_version=stale_version
+    )
     with pytest.raises(DomainError, match="changed by someone else"):
         services.deal_move_to_stage(
-            actor=rep, deal=deal, stage=stage_named("Negotiation / commitment"),
+            actor=rep,
+            deal=deal,
+            stage=stage_named("Negotiation / commitment"),
             expected_version=stale_version,
-        )  # fmt: skip
+        )
     deal.refresh_from_db()
     assert deal.stage.name == "Proposal"
     assert StageChange.objects.filter(deal=deal).count() == 1
@@ -75,11 +82,13 @@ def test_stale_move_is_refused_and_nothing_changes(rep, teammate):
 
 def test_stale_edit_is_refused(rep):
     deal = DealFactory(owner=rep)
-    services.deal_update(actor=rep, deal=deal, changes={"title": "First"},
-                         expected_version=deal.version)  # fmt: skip
+    services.deal_update(
+        actor=rep, deal=deal, changes={"title": "First"}, expected_version=deal.version
+    )
     with pytest.raises(DomainError, match="changed by someone else"):
-        services.deal_update(actor=rep, deal=deal, changes={"title": "Second"},
-                             expected_version=deal.version)  # fmt: skip
+        services.deal_update(
+            actor=rep, deal=deal, changes={"title": "Second"}, expected_version=deal.version
+        )
     deal.refresh_from_db()
     assert deal.title == "First"
 
@@ -103,14 +112,21 @@ def test_lost_without_reason_is_refused(rep):
 
 def test_lost_keeps_the_stage_where_it_was_lost(rep):
     deal = DealFactory(owner=rep, stage=stage_named("Proposal"))
-    lost = services.deal_mark_lost(actor=rep, deal=deal, reason=lost_reason("Price"),
-                                   competitor="Rival Inc", note="Too expensive")  # fmt: skip
+    lost = services.deal_mark_lost(
+        actor=rep,
+        deal=deal,
+        reason=lost_reason("Price"),
+        competitor="Rival Inc",
+        note="Too expensive",
+    )
     assert lost.status == DealStatus.LOST
     assert lost.stage.name == "Proposal"
     assert lost.lost_at is not None
     assert (lost.lost_reason.name, lost.competitor, lost.lost_note) == (
-        "Price", "Rival Inc", "Too expensive",
-    )  # fmt: skip
+        "Price",
+        "Rival Inc",
+        "Too expensive",
+    )
     last = StageChange.objects.filter(deal=deal).last()
     assert (last.from_status, last.to_status, last.to_stage.name) == ("open", "lost", "Proposal")
 
@@ -140,14 +156,21 @@ def test_closed_deal_cannot_move_or_close_again(rep):
 
 
 def test_reopen_clears_won_and_lost_details(rep):
-    deal = services.deal_mark_lost(actor=rep, deal=DealFactory(owner=rep),
-                                   reason=lost_reason("Competitor"), competitor="X",
-                                   note="n")  # fmt: skip
+    deal = services.deal_mark_lost(
+        actor=rep,
+        deal=DealFactory(owner=rep),
+        reason=lost_reason("Competitor"),
+        competitor="X",
+        note="n",
+    )
     reopened = services.deal_reopen(actor=rep, deal=deal)
     assert reopened.status == DealStatus.OPEN
     assert (reopened.lost_at, reopened.lost_reason, reopened.competitor, reopened.lost_note) == (
-        None, None, "", "",
-    )  # fmt: skip
+        None,
+        None,
+        "",
+        "",
+    )
     won = services.deal_mark_won(actor=rep, deal=reopened)
     reopened = services.deal_reopen(actor=rep, deal=won)
     assert reopened.won_at is None

@@ -36,10 +36,17 @@ def test_add_note_appears_on_timeline(rep, rep_client):
 
 def test_create_deal_from_form(rep, rep_client):
     org = OrganizationFactory(owner=rep)
-    response = rep_client.post(reverse("pipeline:deal_create"), {
-        "title": "New shop fit-out", "organization": org.pk, "owner": rep.pk,
-        "value": "12.500,00", "currency": "EUR", "stage": stage_named("Proposal").pk,
-    })  # fmt: skip
+    response = rep_client.post(
+        reverse("pipeline:deal_create"),
+        {
+            "title": "New shop fit-out",
+            "organization": org.pk,
+            "owner": rep.pk,
+            "value": "12.500,00",
+            "currency": "EUR",
+            "stage": stage_named("Proposal").pk,
+        },
+    )
     deal = Deal.objects.get(title="New shop fit-out")
     assert response.status_code == 302
     assert deal.value == Decimal("12500.00")
@@ -47,10 +54,16 @@ def test_create_deal_from_form(rep, rep_client):
 
 
 def test_create_deal_shows_errors_naming_the_field(rep, rep_client):
-    response = rep_client.post(reverse("pipeline:deal_create"), {
-        "title": "", "owner": rep.pk, "value": "lots", "currency": "EUR",
-        "stage": stage_named("Proposal").pk,
-    })  # fmt: skip
+    response = rep_client.post(
+        reverse("pipeline:deal_create"),
+        {
+            "title": "",
+            "owner": rep.pk,
+            "value": "lots",
+            "currency": "EUR",
+            "stage": stage_named("Proposal").pk,
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "This field is required." in html
@@ -60,11 +73,17 @@ def test_create_deal_shows_errors_naming_the_field(rep, rep_client):
 
 def test_edit_with_stale_version_is_refused(rep, rep_client):
     deal = DealFactory(owner=rep, title="Before")
-    data = {"title": "Mine", "owner": rep.pk, "value": "10", "currency": "EUR",
-            "version": deal.version}  # fmt: skip
+    data = {
+        "title": "Mine",
+        "owner": rep.pk,
+        "value": "10",
+        "currency": "EUR",
+        "version": deal.version,
+    }
     rep_client.post(reverse("pipeline:deal_edit", args=[deal.pk]), data)
-    response = rep_client.post(reverse("pipeline:deal_edit", args=[deal.pk]),
-                               {**data, "title": "Theirs"})  # fmt: skip
+    response = rep_client.post(
+        reverse("pipeline:deal_edit", args=[deal.pk]), {**data, "title": "Theirs"}
+    )
     assert "changed by someone else" in response.content.decode()
     deal.refresh_from_db()
     assert deal.title == "Mine"
@@ -116,7 +135,7 @@ def test_list_query_count_does_not_grow(rep, rep_client, django_assert_max_num_q
 
 
 def test_csv_export_has_ids_and_neutralises_formulas(rep, rep_client, outsider):
-    DealFactory(owner=rep, title="=HYPERLINK(\"http://evil\")", value=Decimal("99.50"))
+    DealFactory(owner=rep, title='=HYPERLINK("http://evil")', value=Decimal("99.50"))
     DealFactory(owner=outsider, title="Not mine")
     response = rep_client.get(reverse("pipeline:deal_list"), {"format": "csv"})
     body = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -129,8 +148,11 @@ def test_csv_export_has_ids_and_neutralises_formulas(rep, rep_client, outsider):
 
 def test_names_with_html_are_escaped(rep, rep_client):
     deal = DealFactory(owner=rep, title="<script>alert(1)</script>")
-    for url in (reverse("pipeline:board"), reverse("pipeline:deal_list"),
-                reverse("pipeline:deal_detail", args=[deal.pk])):  # fmt: skip
+    for url in (
+        reverse("pipeline:board"),
+        reverse("pipeline:deal_list"),
+        reverse("pipeline:deal_detail", args=[deal.pk]),
+    ):
         html = rep_client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -20,6 +20,7 @@ from .setup import (
     stage_delete,
     stage_reorder,
     stage_update,
+    workspace_defaults_ensure,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "stage_delete",
     "stage_reorder",
     "stage_update",
+    "workspace_defaults_ensure",
 ]

@@ -188,7 +188,7 @@ def deal_update(
     for name, new in clean.items():
         old = getattr(deal, name)
         if old != new:
-            label = Deal._meta.get_field(name).verbose_name.capitalize()
+            label = str(getattr(Deal._meta.get_field(name), "verbose_name", name)).capitalize()
             lines.append(f"{label}: {_describe(old)} → {_describe(new)}")
             setattr(deal, name, new)
             changed.append(name)
@@ -218,8 +218,9 @@ def deal_move_to_stage(
     deal.stage = stage
     deal.pipeline_id = stage.pipeline_id
     _save(deal, ["stage", "pipeline"])
-    _record(deal, actor=_actor(actor), from_stage=from_stage, from_status=deal.status,
-            at=timezone.now())  # fmt: skip
+    _record(
+        deal, actor=_actor(actor), from_stage=from_stage, from_status=deal.status, at=timezone.now()
+    )
     return deal
 
 
@@ -280,8 +281,9 @@ def deal_reopen(*, actor: Any, deal: Deal, expected_version: int | None = None) 
     deal.competitor = ""
     deal.lost_note = ""
     _save(deal, ["status", "won_at", "lost_at", "lost_reason", "competitor", "lost_note"])
-    _record(deal, actor=_actor(actor), from_stage=deal.stage, from_status=previous,
-            at=timezone.now())  # fmt: skip
+    _record(
+        deal, actor=_actor(actor), from_stage=deal.stage, from_status=previous, at=timezone.now()
+    )
     return deal
 
 

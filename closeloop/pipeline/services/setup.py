@@ -11,7 +11,7 @@ from django.utils import timezone
 from closeloop.accounts.choices import Role
 from closeloop.core.exceptions import DomainError
 
-from ..choices import DEFAULT_STAGES
+from ..choices import DEFAULT_LOST_REASONS, DEFAULT_STAGES
 from ..models import Deal, LostReason, Pipeline, Stage, StageChange
 
 
@@ -53,9 +53,13 @@ def pipeline_create(*, actor: Any, name: str, with_default_stages: bool = True) 
     if with_default_stages:
         for i, (stage_name, probability, rot_days, optional) in enumerate(DEFAULT_STAGES):
             Stage.objects.create(
-                pipeline=pipeline, name=stage_name, position=i, probability=probability,
-                rot_days=rot_days, is_optional=optional,
-            )  # fmt: skip
+                pipeline=pipeline,
+                name=stage_name,
+                position=i,
+                probability=probability,
+                rot_days=rot_days,
+                is_optional=optional,
+            )
     return pipeline
 
 
@@ -97,9 +101,13 @@ def stage_create(
         raise DomainError(f"“{pipeline}” already has a stage called “{name}”.", field="name")
     position = (pipeline.stages.aggregate(m=Max("position"))["m"] or 0) + 1
     return Stage.objects.create(
-        pipeline=pipeline, name=name, position=position, probability=probability,
-        rot_days=rot_days, is_optional=is_optional,
-    )  # fmt: skip
+        pipeline=pipeline,
+        name=name,
+        position=position,
+        probability=probability,
+        rot_days=rot_days,
+        is_optional=is_optional,
+    )
 
 
 @transaction.atomic
@@ -117,7 +125,11 @@ def stage_update(
     name, probability, rot_days = _clean_stage_fields(
         name=name, probability=probability, rot_days=rot_days
     )
-    if Stage.objects.filter(pipeline=stage.pipeline_id, name__iexact=name).exclude(pk=stage.pk).exists():
+    if (
+        Stage.objects.filter(pipeline=stage.pipeline_id, name__iexact=name)
+        .exclude(pk=stage.pk)
+        .exists()
+    ):
         raise DomainError(f"“{stage.pipeline}” already has a stage called “{name}”.", field="name")
     stage.name = name
     stage.probability = probability
@@ -162,9 +174,14 @@ def stage_delete(*, actor: Any, stage: Stage, move_to: Stage | None = None) -> i
     if deals and move_to is not None:
         StageChange.objects.bulk_create(
             StageChange(
-                deal=deal, from_stage=stage, to_stage=move_to, from_status=deal.status,
-                to_status=deal.status, actor=actor, changed_at=now,
-            )  # fmt: skip
+                deal=deal,
+                from_stage=stage,
+                to_stage=move_to,
+                from_status=deal.status,
+                to_status=deal.status,
+                actor=actor,
+                changed_at=now,
+            )
             for deal in deals
         )
         for deal in deals:
@@ -189,9 +206,7 @@ def lost_reason_create(*, actor: Any, name: str) -> LostReason:
 
 
 @transaction.atomic
-def lost_reason_update(
-    *, actor: Any, reason: LostReason, name: str, is_active: bool
-) -> LostReason:
+def lost_reason_update(*, actor: Any, reason: LostReason, name: str, is_active: bool) -> LostReason:
     """Rename a reason or retire it (deals lost for it keep it)."""
     _require_setup_role(actor)
     name = (name or "").strip()
@@ -203,3 +218,13 @@ def lost_reason_update(
     reason.is_active = is_active
     reason.save(update_fields=["name", "is_active", "updated_at"])
     return reason
+
+
+@transaction.atomic
+def workspace_defaults_ensure() -> None:
+    """Give an empty workspace the default pipeline and lost reasons (as the migrations do)."""
+    if not Pipeline.objects.exists():
+        pipeline_create(actor=None, name="Sales")
+    if not LostReason.objects.exists():
+        for name in DEFAULT_LOST_REASONS:
+            lost_reason_create(actor=None, name=name)

@@ -30,8 +30,13 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("A password is required.")
         try:
-            user = user_create(actor=None, email=options["email"], role=options["role"],
-                               password=password, full_name=options["name"])  # fmt: skip
+            user = user_create(
+                actor=None,
+                email=options["email"],
+                role=options["role"],
+                password=password,
+                full_name=options["name"],
+            )
         except DomainError as error:
             raise CommandError(error.message) from error
         self.stdout.write(f"Created {user.get_role_display().lower()} {user.email}.")

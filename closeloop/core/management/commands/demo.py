@@ -32,8 +32,11 @@ class Command(BaseCommand):
     help = "Create a demo workspace with realistic data (users, organizations, deals, history)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing (but print the logins) when users exist already")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (but print the logins) when users exist already",
+        )
         parser.add_argument("--deals", type=int, default=200)
         parser.add_argument("--seed", type=int, default=2026)
 
@@ -61,8 +64,9 @@ class Command(BaseCommand):
         users, lines = [], []
         for email, name, role in PEOPLE:
             password = secrets.token_urlsafe(9)
-            user = user_create(actor=None, email=email, role=role, password=password,
-                               full_name=name, teams=[team])  # fmt: skip
+            user = user_create(
+                actor=None, email=email, role=role, password=password, full_name=name, teams=[team]
+            )
             users.append(user)
             lines.append(f"  {role:<8} {email:<30} password: {password}")
         sellers = [u for u in users if u.role != Role.ADMIN]
@@ -72,16 +76,29 @@ class Command(BaseCommand):
         contacts = create_contacts(orgs, per_org=2, rng=rng, now=ws.created_at)
         by_org: dict[int, list] = {}
         for c in contacts:
-            by_org.setdefault(c.organization_id, []).append(c)
+            if c.organization_id is not None:
+                by_org.setdefault(c.organization_id, []).append(c)
         open_count = round(deal_count * 0.45)
-        create_deals(pipeline=pipeline, owners=sellers, organizations=orgs,
-                     contacts_by_org=by_org, open_count=open_count,
-                     closed_count=deal_count - open_count, rng=rng)  # fmt: skip
+        create_deals(
+            pipeline=pipeline,
+            owners=sellers,
+            organizations=orgs,
+            contacts_by_org=by_org,
+            open_count=open_count,
+            closed_count=deal_count - open_count,
+            rng=rng,
+        )
         for deal in Deal.objects.order_by("-created_at")[:15]:
-            activity_create(actor=deal.owner, deal=deal, body=rng.choice([
-                "Called, they want a second quote by Friday.",
-                "Sent the brochure and price list.",
-                "Met the owner on site; budget is approved for Q3.",
-                "Asked for references from similar customers.",
-            ]))  # fmt: skip
+            activity_create(
+                actor=deal.owner,
+                deal=deal,
+                body=rng.choice(
+                    [
+                        "Called, they want a second quote by Friday.",
+                        "Sent the brochure and price list.",
+                        "Met the owner on site; budget is approved for Q3.",
+                        "Asked for references from similar customers.",
+                    ]
+                ),
+            )
         return lines

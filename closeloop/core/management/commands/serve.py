@@ -21,23 +21,35 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument(
-            "--workers", type=int,
+            "--workers",
+            type=int,
             default=int(os.environ.get("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 5))),
-        )  # fmt: skip
+        )
         parser.add_argument("--no-worker", action="store_true", help="serve pages only")
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("collectstatic", interactive=False, verbosity=0)
         host, port = options["host"], options["port"]
         web = [
-            sys.executable, "-m", "gunicorn", "config.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(options["workers"]),
-            "--access-logfile", "-", "--graceful-timeout", "5", "--chdir", str(settings.BASE_DIR),
-        ]  # fmt: skip
-        children = [subprocess.Popen(web)]  # noqa: S603 - our own interpreter and arguments
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(options["workers"]),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
+            "--chdir",
+            str(settings.BASE_DIR),
+        ]
+        children = [subprocess.Popen(web)]
         if not options["no_worker"]:
             worker = [sys.executable, "-m", "closeloop", "db_worker", "--interval", "2"]
-            children.append(subprocess.Popen(worker))  # noqa: S603
+            children.append(subprocess.Popen(worker))
         self.stdout.write(f"Closeloop is running on http://{host}:{port}/ — Ctrl-C stops it.")
         try:
             while all(child.poll() is None for child in children):
