@@ -196,15 +196,19 @@ def create_contacts(
 
 
 def _journey(
-    stages: Sequence[Stage], target: int, start: dt.datetime, rng: random.Random, now: dt.datetime
+    stages: Sequence[Stage], target: int, last_entry: dt.datetime, rng: random.Random
 ) -> list[tuple[Stage, dt.datetime]]:
-    """The stages a deal passed through up to `target`, each with the time it entered."""
+    """The stages a deal passed through up to `target`, each with the time it entered.
+
+    Built backwards from when it entered its last stage, so no step lies in the future.
+    """
     first = 1 if stages[0].is_optional and target > 0 and rng.random() < 0.4 else 0
-    steps, at = [], start
-    for stage in stages[first : target + 1]:
-        steps.append((stage, min(at, now)))
-        at += dt.timedelta(days=rng.randint(2, 18), hours=rng.randint(0, 23))
-    return steps
+    path = stages[first : target + 1]
+    steps, at = [], last_entry
+    for stage in reversed(path):
+        steps.append((stage, at))
+        at -= dt.timedelta(days=rng.randint(2, 18), hours=rng.randint(0, 23))
+    return steps[::-1]
 
 
 def create_deals(
@@ -231,16 +235,20 @@ def create_deals(
     plans = []
     for i in range(open_count + closed_count):
         closed = i >= open_count
-        # open deals lean recent; closed ones are spread over the whole period
-        age = rng.random() ** (1.6 if not closed else 0.9) * span
-        created = now - dt.timedelta(seconds=age)
         target = rng.randrange(len(stages))
-        steps = _journey(stages, target, created, rng, now)
         status, closed_at, reason = DealStatus.OPEN, None, None
+        if closed:
+            # closed deals are spread over the whole period
+            closed_at = now - dt.timedelta(seconds=rng.random() * (span - 60 * 86400))
+            last_entry = closed_at - dt.timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23))
+        else:
+            # open deals entered their stage recently, a few long enough ago to rot
+            last_entry = now - dt.timedelta(seconds=rng.random() ** 1.5 * 40 * 86400)
+        steps = _journey(stages, target, last_entry, rng)
+        created = steps[0][1]
         if closed:
             won = rng.random() < 0.22 + 0.18 * target  # later stages win more often
             status = DealStatus.WON if won else DealStatus.LOST
-            closed_at = min(steps[-1][1] + dt.timedelta(days=rng.randint(1, 20)), now)
             if not won:
                 reason = reasons[rng.choices(reason_names, weights)[0]] if reason_names else None
         org = rng.choice(organizations) if organizations else None
@@ -248,7 +256,7 @@ def create_deals(
         value = Decimal(rng.choice([800, 1500, 2400, 3900, 5200, 7500, 9800, 14000, 26000]))
         value += Decimal(rng.randrange(0, 100) * 10)
         deal = Deal(
-            title=f"{rng.choice(DEAL_KINDS)}" + (f" – {org.name}" if org else ""),
+            title=rng.choice(DEAL_KINDS),
             organization=org,
             contact=rng.choice(org_contacts) if org_contacts else None,
             owner=rng.choice(owners),

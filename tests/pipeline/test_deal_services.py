@@ -214,3 +214,22 @@ def test_trash_and_restore(rep):
     restored = services.deal_restore(actor=rep, deal=deal)
     assert restored.deleted_at is None
     assert Deal.objects.filter(pk=deal.pk).exists()
+
+
+def test_workspace_defaults_come_back_in_an_emptied_workspace():
+    from closeloop.pipeline.models import LostReason, Pipeline
+    from closeloop.pipeline.services import workspace_defaults_ensure
+
+    Deal.with_trashed.all().delete()
+    Pipeline.objects.all().delete()
+    LostReason.objects.all().delete()
+    workspace_defaults_ensure()
+    workspace_defaults_ensure()  # a second call adds nothing
+    pipeline = Pipeline.objects.get()
+    assert pipeline.is_default
+    assert [s.name for s in pipeline.stages.order_by("position")] == [
+        "Demo / meeting",
+        "Proposal",
+        "Negotiation / commitment",
+    ]
+    assert LostReason.objects.count() == 9

@@ -28,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="serve pages only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A supervisor's SIGTERM stops both children the same way Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         call_command("collectstatic", interactive=False, verbosity=0)
         host, port = options["host"], options["port"]
         web = [
