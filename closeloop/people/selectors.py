@@ -6,13 +6,23 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from closeloop.activities.models import Activity
+from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.models import Deal
+from closeloop.pipeline.selectors import deal_queryset
+
 from .models import Contact, ContactEmail, ContactPhone, Organization
+from .phones import normalize_phone
 
 ORGANIZATION_SORTS = {"name": "name", "-name": "-name", "created": "created_at",
-                      "-created": "-created_at"}  # fmt: skip
+                      "-created": "-created_at", "domain": "domain", "-domain": "-domain",
+                      "owner": "owner__full_name", "-owner": "-owner__full_name",
+                      "contacts": "contact_count", "-contacts": "-contact_count"}  # fmt: skip
 CONTACT_SORTS = {"name": "last_name", "-name": "-last_name", "created": "created_at",
                  "-created": "-created_at", "organization": "organization__name",
-                 "-organization": "-organization__name"}  # fmt: skip
+                 "-organization": "-organization__name", "title": "job_title",
+                 "-title": "-job_title", "owner": "owner__full_name",
+                 "-owner": "-owner__full_name"}  # fmt: skip
 
 
 def organization_queryset(*, user: Any) -> QuerySet[Organization]:
@@ -51,13 +61,17 @@ def contact_list(
     """Contacts for the list page: search by name, email or phone; filter by organization, owner."""
     qs = contact_queryset(user=user).select_related("organization", "owner")
     if q:
-        qs = qs.filter(
+        match = (
             Q(first_name__icontains=q)
             | Q(last_name__icontains=q)
             | Q(emails__email__icontains=q)
             | Q(phones__e164__icontains=q.replace(" ", ""))
             | Q(phones__raw__icontains=q)
-        ).distinct()
+        )
+        # "030 1234567" finds "+49 30 1234567": a full number is compared in E.164.
+        if e164 := normalize_phone(q):
+            match |= Q(phones__e164=e164)
+        qs = qs.filter(match).distinct()
     if organization_id:
         qs = qs.filter(organization_id=organization_id)
     if owner_id:
@@ -70,10 +84,12 @@ def contact_list(
 
 
 def organization_get(*, user: Any, pk: int) -> Organization | None:
+    """One organization if `user` may see it and it is not trashed; None otherwise."""
     return organization_queryset(user=user).select_related("owner").filter(pk=pk).first()
 
 
 def contact_get(*, user: Any, pk: int) -> Contact | None:
+    """One contact with its emails and phones if `user` may see it; None otherwise."""
     return (
         contact_queryset(user=user)
         .select_related("organization", "owner")
@@ -91,3 +107,64 @@ def organization_trash(*, user: Any) -> QuerySet[Organization]:
 def contact_trash(*, user: Any) -> QuerySet[Contact]:
     """Trashed contacts `user` may see, most recently trashed first."""
     return Contact.with_trashed.trashed().visible_to(user).order_by("-deleted_at")
+
+
+def organization_get_with_trashed(*, user: Any, pk: int) -> Organization | None:
+    """One organization `user` may see, trashed or not (for restore)."""
+    return Organization.with_trashed.visible_to(user).filter(pk=pk).first()
+
+
+def contact_get_with_trashed(*, user: Any, pk: int) -> Contact | None:
+    """One contact `user` may see, trashed or not (for restore)."""
+    return Contact.with_trashed.visible_to(user).filter(pk=pk).first()
+
+
+def organization_contacts(*, user: Any, organization: Organization) -> QuerySet[Contact]:
+    """The contacts of an organization that `user` may see."""
+    return (
+        contact_queryset(user=user)
+        .filter(organization=organization)
+        .select_related("owner")
+        .prefetch_related("emails", "phones")
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def related_deals(
+    *, user: Any, organization: Organization | None = None, contact: Contact | None = None
+) -> dict[str, list[Deal]]:
+    """Deals of an organization or contact that `user` may see, split into open and closed."""
+    qs = deal_queryset(user=user).select_related("stage", "owner", "pipeline")
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    if contact is not None:
+        qs = qs.filter(contact=contact)
+    deals = list(qs.order_by("-created_at", "-pk")[:500])
+    return {
+        "open": [d for d in deals if d.status == DealStatus.OPEN],
+        "closed": [d for d in deals if d.status != DealStatus.OPEN],
+    }
+
+
+def people_timeline(
+    *, user: Any, organization: Organization | None = None, contact: Contact | None = None,
+    limit: int = 200,
+) -> list[Activity]:  # fmt: skip
+    """Activities on an organization or contact, newest first.
+
+    Entries that also belong to a deal or contact the user may not see are left out, so a
+    shared organization's timeline does not reveal another rep's private deal notes.
+    """
+    qs = Activity.objects.all()
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    if contact is not None:
+        qs = qs.filter(contact=contact)
+    qs = qs.filter(Q(deal__isnull=True) | Q(deal__in=deal_queryset(user=user).values("pk")))
+    if contact is None:
+        qs = qs.filter(
+            Q(contact__isnull=True) | Q(contact__in=contact_queryset(user=user).values("pk"))
+        )
+    return list(
+        qs.select_related("actor", "deal", "contact").order_by("-created_at", "-pk")[:limit]
+    )

@@ -70,7 +70,9 @@ def _lock_visible(model: Any, pk: int, actor: Any) -> Any:
         qs = qs.visible_to(actor)
     obj = qs.first()
     if obj is None:
-        raise DomainError(f"This {model._meta.verbose_name} does not exist or is not visible to you.")
+        raise DomainError(
+            f"This {model._meta.verbose_name} does not exist or is not visible to you."
+        )
     return obj
 
 
@@ -127,7 +129,9 @@ def _clean_emails(emails: list[EmailInput]) -> list[EmailInput]:
         try:
             validate_email(email)
         except ValidationError as exc:
-            raise DomainError(f"“{item.email}” is not a valid email address.", field="emails") from exc
+            raise DomainError(
+                f"“{item.email}” is not a valid email address.", field="emails"
+            ) from exc
         if email in seen:
             continue
         seen.add(email)
@@ -181,7 +185,9 @@ def contact_create(
 ) -> Contact:
     """Add a contact with any number of emails and phones; it needs a name or an email."""
     clean = _clean_contact({"first_name": first_name, "last_name": last_name, **fields})
-    if not (clean["first_name"] or clean["last_name"] or any(e.email.strip() for e in emails or [])):
+    if not (
+        clean["first_name"] or clean["last_name"] or any(e.email.strip() for e in emails or [])
+    ):
         raise DomainError("A contact needs a name or an email address.", field="first_name")
     clean.setdefault("owner", _actor(actor))
     contact = Contact.objects.create(**clean)

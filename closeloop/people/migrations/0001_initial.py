@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,95 +16,198 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('job_title', models.CharField(blank=True, max_length=150)),
-                ('notes', models.TextField(blank=True)),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("job_title", models.CharField(blank=True, max_length=150)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contacts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name'],
-                'base_manager_name': 'with_trashed',
+                "ordering": ["last_name", "first_name"],
+                "base_manager_name": "with_trashed",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('with_trashed', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("with_trashed", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='ContactPhone',
+            name="ContactPhone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('raw', models.CharField(max_length=60)),
-                ('e164', models.CharField(blank=True, db_index=True, max_length=20)),
-                ('label', models.CharField(blank=True, default='work', max_length=30)),
-                ('is_primary', models.BooleanField(default=False)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='people.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("raw", models.CharField(max_length=60)),
+                ("e164", models.CharField(blank=True, db_index=True, max_length=20)),
+                ("label", models.CharField(blank=True, default="work", max_length=30)),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="people.contact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_primary', 'pk'],
+                "ordering": ["-is_primary", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('name', models.CharField(max_length=200)),
-                ('domain', models.CharField(blank=True, help_text='e.g. example.com', max_length=200)),
-                ('website', models.URLField(blank=True)),
-                ('phone', models.CharField(blank=True, max_length=50)),
-                ('address', models.TextField(blank=True)),
-                ('industry', models.CharField(blank=True, max_length=100)),
-                ('size', models.CharField(blank=True, max_length=30)),
-                ('notes', models.TextField(blank=True)),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='organizations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "domain",
+                    models.CharField(blank=True, help_text="e.g. example.com", max_length=200),
+                ),
+                ("website", models.URLField(blank=True)),
+                ("phone", models.CharField(blank=True, max_length=50)),
+                ("address", models.TextField(blank=True)),
+                ("industry", models.CharField(blank=True, max_length=100)),
+                ("size", models.CharField(blank=True, max_length=30)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="organizations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'base_manager_name': 'with_trashed',
+                "ordering": ["name"],
+                "base_manager_name": "with_trashed",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('with_trashed', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("with_trashed", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddField(
-            model_name='contact',
-            name='organization',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to='people.organization'),
+            model_name="contact",
+            name="organization",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="contacts",
+                to="people.organization",
+            ),
         ),
         migrations.CreateModel(
-            name='ContactEmail',
+            name="ContactEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('email', models.EmailField(max_length=254)),
-                ('label', models.CharField(blank=True, default='work', max_length=30)),
-                ('is_primary', models.BooleanField(default=False)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='emails', to='people.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("email", models.EmailField(max_length=254)),
+                ("label", models.CharField(blank=True, default="work", max_length=30)),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="emails",
+                        to="people.contact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_primary', 'pk'],
-                'indexes': [models.Index(fields=['email'], name='people_cont_email_bebd01_idx')],
-                'constraints': [models.UniqueConstraint(fields=('contact', 'email'), name='contact_email_unique')],
+                "ordering": ["-is_primary", "pk"],
+                "indexes": [models.Index(fields=["email"], name="people_cont_email_bebd01_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("contact", "email"), name="contact_email_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['domain'], name='people_orga_domain_5ebc8a_idx'),
+            model_name="organization",
+            index=models.Index(fields=["domain"], name="people_orga_domain_5ebc8a_idx"),
         ),
     ]

@@ -1,0 +1,84 @@
+"""Admin for organizations and contacts: the admin's escape hatch, trashed rows included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import Contact, ContactEmail, ContactPhone, Organization
+from .phones import normalize_phone
+
+
+class TrashedFilter(admin.SimpleListFilter):
+    title = "trash"
+    parameter_name = "trashed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Not in the trash"), ("yes", "In the trash")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class WithTrashedAdmin(admin.ModelAdmin):
+    """Admins see trashed rows too (the default manager hides them)."""
+
+    readonly_fields = ["created_at", "updated_at", "deleted_at", "deleted_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = self.model.with_trashed.get_queryset()
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+
+@admin.register(Organization)
+class OrganizationAdmin(WithTrashedAdmin):
+    list_display = ["name", "domain", "owner", "created_at", "deleted_at"]
+    list_filter = [TrashedFilter, "owner"]
+    search_fields = ["name", "domain"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+
+
+class ContactEmailInline(admin.TabularInline):
+    model = ContactEmail
+    extra = 1
+    fields = ["email", "label", "is_primary"]
+
+
+class ContactPhoneInline(admin.TabularInline):
+    model = ContactPhone
+    extra = 1
+    fields = ["raw", "e164", "label", "is_primary"]
+    readonly_fields = ["e164"]
+
+
+@admin.register(Contact)
+class ContactAdmin(WithTrashedAdmin):
+    list_display = ["__str__", "job_title", "organization", "owner", "created_at", "deleted_at"]
+    list_filter = [TrashedFilter, "owner"]
+    search_fields = ["first_name", "last_name", "emails__email", "organization__name"]
+    list_select_related = ["organization", "owner"]
+    autocomplete_fields = ["organization", "owner"]
+    inlines = [ContactEmailInline, ContactPhoneInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Keep the rules the services keep: emails lower-case, phones normalised to E.164.
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for obj in instances:
+            if isinstance(obj, ContactEmail):
+                obj.email = obj.email.strip().lower()
+            elif isinstance(obj, ContactPhone):
+                obj.raw = obj.raw.strip()
+                obj.e164 = normalize_phone(obj.raw)
+            obj.save()
+        formset.save_m2m()
