@@ -4,12 +4,11 @@ from typing import Any
 
 from django import forms
 
+from closeloop.accounts.models import User
 from closeloop.accounts.selectors import user_list
 from closeloop.core.money import CURRENCY_CODES, base_currency, parse_amount
-from closeloop.people.selectors import contact_queryset, organization_queryset
-
-from closeloop.accounts.models import User
 from closeloop.people.models import Contact, Organization
+from closeloop.people.selectors import contact_queryset, organization_queryset
 
 from .models import LostReason, Stage
 from .selectors import lost_reason_choices, pipeline_list
@@ -59,7 +58,7 @@ class StageChoiceField(forms.ModelChoiceField):
 class DealCreateForm(DealForm):
     stage = StageChoiceField(
         queryset=Stage.objects.none(),
-        help_text="Where the deal starts (the pipeline's first stage by default)."
+        help_text="Where the deal starts (the pipeline's first stage by default).",
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

@@ -48,22 +48,42 @@ def test_second_demo_run_keeps_the_data_and_prints_the_logins(tmp_path, settings
 
 
 def test_createuser_makes_a_user_who_can_log_in(client):
-    call_command("createuser", "--email", "New@Example.com", "--role", "manager",
-                 "--password", "a-long-safe-passphrase")
+    call_command(
+        "createuser",
+        "--email",
+        "New@Example.com",
+        "--role",
+        "manager",
+        "--password",
+        "a-long-safe-passphrase",
+    )
     user = User.objects.get(email="new@example.com")
     assert user.role == Role.MANAGER
     assert client.login(username="new@example.com", password="a-long-safe-passphrase")
 
 
 def test_createuser_refuses_weak_password_and_duplicates():
-    with pytest.raises(CommandError, match="too short|too common"):
-        call_command("createuser", "--email", "a@example.com", "--role", "rep",
-                     "--password", "123")
-    call_command("createuser", "--email", "a@example.com", "--role", "rep",
-                 "--password", "a-long-safe-passphrase")
+    with pytest.raises(CommandError, match=r"too short|too common"):
+        call_command("createuser", "--email", "a@example.com", "--role", "rep", "--password", "123")
+    call_command(
+        "createuser",
+        "--email",
+        "a@example.com",
+        "--role",
+        "rep",
+        "--password",
+        "a-long-safe-passphrase",
+    )
     with pytest.raises(CommandError, match="already a user"):
-        call_command("createuser", "--email", "A@example.com", "--role", "rep",
-                     "--password", "a-long-safe-passphrase")
+        call_command(
+            "createuser",
+            "--email",
+            "A@example.com",
+            "--role",
+            "rep",
+            "--password",
+            "a-long-safe-passphrase",
+        )
 
 
 def test_cli_help_lists_the_commands(capsys):
