@@ -19,20 +19,29 @@ class Activity(TimestampedModel):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
-    )  # fmt: skip
+    )
     deal = models.ForeignKey(
         "pipeline.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
     )
     contact = models.ForeignKey(
-        "people.Contact", null=True, blank=True, on_delete=models.CASCADE,
+        "people.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="activities",
-    )  # fmt: skip
+    )
     organization = models.ForeignKey(
-        "people.Organization", null=True, blank=True, on_delete=models.CASCADE,
+        "people.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="activities",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -9,9 +9,16 @@ STAGES = [
     ("Negotiation / commitment", 80, 14, False),
 ]
 REASONS = [
-    "Price", "Competitor", "No budget", "Missing features", "No decision-maker",
-    "Unresponsive", "Poor fit", "Timing", "Other",
-]  # fmt: skip
+    "Price",
+    "Competitor",
+    "No budget",
+    "Missing features",
+    "No decision-maker",
+    "Unresponsive",
+    "Poor fit",
+    "Timing",
+    "Other",
+]
 
 
 def create_defaults(apps, schema_editor):
@@ -22,9 +29,13 @@ def create_defaults(apps, schema_editor):
         pipeline = Pipeline.objects.create(name="Sales", position=0, is_default=True)
         for position, (name, probability, rot_days, optional) in enumerate(STAGES):
             Stage.objects.create(
-                pipeline=pipeline, name=name, position=position, probability=probability,
-                rot_days=rot_days, is_optional=optional,
-            )  # fmt: skip
+                pipeline=pipeline,
+                name=name,
+                position=position,
+                probability=probability,
+                rot_days=rot_days,
+                is_optional=optional,
+            )
     if not LostReason.objects.exists():
         for position, name in enumerate(REASONS):
             LostReason.objects.create(name=name, position=position)
