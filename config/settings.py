@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "closeloop.people",
     "closeloop.pipeline",
     "closeloop.activities",
+    "closeloop.leads",
 ]
 
 MIDDLEWARE = [

@@ -114,3 +114,23 @@ class WorkspaceSettings(TimestampedModel):
         if not self.base_currency:
             self.base_currency = settings.BASE_CURRENCY
         super().save(*args, **kwargs)
+
+
+class ApiToken(TimestampedModel):
+    """A secret that lets a program act as a user through the REST API.
+
+    Only a SHA-256 digest is stored; the token itself is shown once, when it is created.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, help_text="first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -7,7 +8,7 @@ from django.db.models import Q, QuerySet
 from closeloop.core.request_cache import remembered
 
 from .choices import Role
-from .models import Team, User, WorkspaceSettings
+from .models import ApiToken, Team, User, WorkspaceSettings
 from .visibility import owner_filter
 
 
@@ -38,3 +39,15 @@ def team_list(*, user: Any) -> QuerySet[Team]:
     if getattr(user, "role", None) == Role.ADMIN:
         return Team.objects.all()
     return Team.objects.filter(members=user)
+
+
+def api_token_lookup(*, secret: str) -> ApiToken | None:
+    """The live token for a secret sent by a program, with its active user; None otherwise."""
+    if not secret or not secret.startswith("cl_"):
+        return None
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )

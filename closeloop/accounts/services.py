@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES
 
 from .choices import RepVisibility, Role
-from .models import Team, User, WorkspaceSettings
+from .models import ApiToken, Team, User, WorkspaceSettings
 from .selectors import workspace_settings
 
 
@@ -136,3 +139,38 @@ def workspace_update(
     ws.rep_visibility = rep_visibility
     ws.save()
     return ws
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, actor: Any, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Issue an API token for `user`; returns the record and the secret, which is shown once."""
+    if actor is not None and actor.pk != user.pk:
+        _require_admin(actor)
+    if not user.is_active:
+        raise DomainError(f"{user.email} is deactivated; activate the user first.")
+    secret = "cl_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=(name or "").strip()[:100], prefix=secret[:10], digest=_token_digest(secret)
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    """Stop a token from working, at once."""
+    if actor is not None and actor.pk != token.user_id:
+        _require_admin(actor)
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at", "updated_at"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Note when a token was last used (at most once a minute, to spare the database)."""
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -35,6 +35,9 @@ class Activity(TimestampedModel):
         on_delete=models.CASCADE,
         related_name="activities",
     )
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
     organization = models.ForeignKey(
         "people.Organization",
         null=True,

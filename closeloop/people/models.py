@@ -29,6 +29,10 @@ class Organization(TrashableModel):
         on_delete=models.SET_NULL,
         related_name="organizations",
     )
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    import_batch = models.ForeignKey(
+        "leads.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = AliveManager.from_queryset(PeopleQuerySet)()
     with_trashed = PeopleQuerySet.as_manager()
@@ -58,6 +62,10 @@ class Contact(TrashableModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="contacts",
+    )
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    import_batch = models.ForeignKey(
+        "leads.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     objects = AliveManager.from_queryset(PeopleQuerySet)()

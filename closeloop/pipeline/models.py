@@ -105,6 +105,10 @@ class Deal(TrashableModel):
     competitor = models.CharField(max_length=200, blank=True)
     lost_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    import_batch = models.ForeignKey(
+        "leads.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = AliveManager.from_queryset(DealQuerySet)()
     with_trashed = DealQuerySet.as_manager()

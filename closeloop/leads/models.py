@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from closeloop.accounts.visibility import VisibleQuerySet
+from closeloop.core.models import AliveManager, TimestampedModel, TrashableModel, TrashQuerySet
+
+from .choices import (
+    CampaignChannel,
+    DuplicateState,
+    ImportKind,
+    ImportMode,
+    ImportState,
+    LeadStatus,
+)
+
+
+class Source(TimestampedModel):
+    """Where leads come from (a configurable list); retired sources stay on old leads."""
+
+    name = models.CharField(max_length=120, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(TimestampedModel):
+    """A marketing effort leads are attributed to: its channel, dates and cost."""
+
+    name = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(
+        max_length=10, choices=CampaignChannel.choices, default=CampaignChannel.OTHER
+    )
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    utm_campaign = models.CharField(
+        max_length=200, blank=True, help_text="Leads arriving with this utm_campaign join it"
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(TimestampedModel):
+    """One uploaded file being imported: its settings, progress and reconciled counts."""
+
+    kind = models.CharField(max_length=14, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    mode = models.CharField(max_length=6, choices=ImportMode.choices, default=ImportMode.CREATE)
+    match_on = models.CharField(max_length=12, default="email")
+    mapping = models.JSONField(default=dict, blank=True)
+    value_mapping = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    dry_run = models.BooleanField(default=False)
+    state = models.CharField(
+        max_length=8, choices=ImportState.choices, default=ImportState.UPLOADED
+    )
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.file_name}"
+
+    @property
+    def reconciles(self) -> bool:
+        done = self.created_count + self.updated_count + self.skipped_count + self.failed_count
+        return done == self.rows_read
+
+
+class ImportRow(models.Model):
+    """What happened to one row of an import: kept for failed rows and for undo."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=7)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    previous = models.JSONField(null=True, blank=True, help_text="field values before an update")
+
+    class Meta:
+        ordering = ["batch", "row_number"]
+        indexes = [models.Index(fields=["batch", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.outcome}"
+
+
+class LeadQuerySet(VisibleQuerySet, TrashQuerySet):  # type: ignore[override]
+    pass
+
+
+class Lead(TrashableModel):
+    """A person (and company) who may buy, before qualification; keeps where it came from."""
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True, db_index=True, help_text="stored lower-case")
+    phone = models.CharField(max_length=60, blank=True)
+    phone_e164 = models.CharField(max_length=20, blank=True, db_index=True)
+    job_title = models.CharField(max_length=150, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    company_domain = models.CharField(max_length=200, blank=True, db_index=True)
+    website = models.CharField(max_length=300, blank=True)
+    company_size = models.CharField(max_length=30, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code")
+    organization = models.ForeignKey(
+        "people.Organization", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="leads",
+    )  # fmt: skip
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="leads",
+    )  # fmt: skip
+    status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    marketing_consent = models.BooleanField(default=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_method = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    import_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    objects = AliveManager.from_queryset(LeadQuerySet)()
+    with_trashed = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        base_manager_name = "with_trashed"
+        indexes = [models.Index(fields=["owner", "status"]), models.Index(fields=["last_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.company_name or "(no name)"
+
+
+class DuplicatePair(TimestampedModel):
+    """Two leads (or a lead and a contact) that look like the same person, with the evidence."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    other_lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    other_contact = models.ForeignKey(
+        "people.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    score = models.PositiveSmallIntegerField(help_text="similarity 0–100")
+    evidence = models.CharField(max_length=300)
+    state = models.CharField(
+        max_length=9, choices=DuplicateState.choices, default=DuplicateState.OPEN
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-score", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "other_lead"],
+                name="duplicate_pair_leads_unique",
+                condition=models.Q(other_lead__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} ~ {self.other_lead_id or self.other_contact_id} ({self.score})"
+
+
+class WebForm(TimestampedModel):
+    """A lead-capture form an admin designs and embeds on a website (public, keyed)."""
+
+    name = models.CharField(max_length=120)
+    key = models.CharField(max_length=40, unique=True, help_text="random public identifier")
+    fields = models.JSONField(
+        default=list, help_text='[{"name": "email", "label": "Email", "required": true}, …]'
+    )
+    consent_text = models.TextField(blank=True)
+    thank_you_message = models.TextField(default="Thank you! We will be in touch soon.")
+    redirect_url = models.URLField(blank=True)
+    default_source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    is_active = models.BooleanField(default=True)
+    submissions = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RateLimitHit(models.Model):
+    """Requests counted per key and time window, shared by every server process."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="ratelimit_key_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.window_start}: {self.count}"
