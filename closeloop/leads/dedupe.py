@@ -80,6 +80,12 @@ def similarity(name_a: str, company_a: str, name_b: str, company_b: str) -> int:
     return round(name * 0.9)  # without companies to compare, a name alone is weaker evidence
 
 
+def _evidence(company: str, first: str, last: str, other_company: str | None) -> str:
+    both = " and company" if company and other_company else ""
+    at = f", {other_company}" if other_company else ""
+    return f"similar name{both}: {first} {last}{at}"
+
+
 def find_likely(
     *, first_name: str, last_name: str, company: str, exclude_lead_id: int | None = None
 ) -> list[Match]:
@@ -108,7 +114,7 @@ def find_likely(
                     pk,
                     None,
                     min(score, 99),
-                    f"similar name{' and company' if company and c else ''}: {f} {lname}{', ' + c if c else ''}",
+                    _evidence(company, f, lname, c),
                 )
             )
     contacts = Contact.objects.filter(Q(last_name__istartswith=block)).values_list(
@@ -122,7 +128,7 @@ def find_likely(
                     None,
                     pk,
                     min(score, 99),
-                    f"similar name{' and company' if company and c else ''}: {f} {lname}{', ' + c if c else ''}",
+                    _evidence(company, f, lname, c),
                 )
             )
     return sorted(matches, key=lambda m: -m.score)

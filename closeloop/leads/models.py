@@ -78,9 +78,12 @@ class ImportBatch(TimestampedModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -134,13 +137,19 @@ class Lead(TrashableModel):
     industry = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code")
     organization = models.ForeignKey(
-        "people.Organization", null=True, blank=True, on_delete=models.SET_NULL,
+        "people.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="leads",
-    )  # fmt: skip
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="leads",
-    )  # fmt: skip
+    )
     status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
@@ -162,9 +171,12 @@ class Lead(TrashableModel):
         ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     objects = AliveManager.from_queryset(LeadQuerySet)()
     with_trashed = LeadQuerySet.as_manager()
@@ -199,9 +211,12 @@ class DuplicatePair(TimestampedModel):
         max_length=9, choices=DuplicateState.choices, default=DuplicateState.OPEN
     )
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -236,15 +251,21 @@ class WebForm(TimestampedModel):
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     default_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     is_active = models.BooleanField(default=True)
     submissions = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["name"]

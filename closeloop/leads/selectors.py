@@ -11,13 +11,19 @@ from .choices import LeadStatus
 from .models import Campaign, Lead, Source
 
 LEAD_SORTS = {
-    "name": ("last_name", "first_name"), "-name": ("-last_name", "-first_name"),
-    "company": ("company_name",), "-company": ("-company_name",),
-    "created": ("created_at",), "-created": ("-created_at",),
-    "status": ("status",), "-status": ("-status",),
-    "source": ("source__name",), "-source": ("-source__name",),
-    "owner": ("owner__full_name",), "-owner": ("-owner__full_name",),
-}  # fmt: skip
+    "name": ("last_name", "first_name"),
+    "-name": ("-last_name", "-first_name"),
+    "company": ("company_name",),
+    "-company": ("-company_name",),
+    "created": ("created_at",),
+    "-created": ("-created_at",),
+    "status": ("status",),
+    "-status": ("-status",),
+    "source": ("source__name",),
+    "-source": ("-source__name",),
+    "owner": ("owner__full_name",),
+    "-owner": ("-owner__full_name",),
+}
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,14 @@ class LeadFilters:
         return cls(
             q=(params.get("q") or "").strip()[:200],
             status=status if status in LeadStatus.values else None,
-            source_id=number("source"), campaign_id=number("campaign"), owner_id=number("owner"),
+            source_id=number("source"),
+            campaign_id=number("campaign"),
+            owner_id=number("owner"),
             mine=params.get("mine") in ("1", "on", "true"),
-            created_from=date("from"), created_to=date("to"),
+            created_from=date("from"),
+            created_to=date("to"),
             sort=sort if sort in LEAD_SORTS else "-created",
-        )  # fmt: skip
+        )
 
 
 def lead_queryset(*, user: Any) -> QuerySet[Lead]:
@@ -81,9 +90,11 @@ def lead_list(*, user: Any, filters: LeadFilters) -> QuerySet[Lead]:
     if filters.q:
         q = filters.q
         qs = qs.filter(
-            Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+            Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(email__icontains=q)
             | Q(company_name__icontains=q)
-        )  # fmt: skip
+        )
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.source_id:

@@ -24,11 +24,24 @@ from .models import Campaign, DuplicatePair, ImportBatch, Lead, Source
 
 MAX_NOTES = 100_000
 TEXT_LIMITS = {
-    "first_name": 100, "last_name": 100, "phone": 60, "job_title": 150, "company_name": 200,
-    "company_domain": 200, "website": 300, "company_size": 30, "industry": 100, "country": 2,
-    "utm_source": 200, "utm_medium": 200, "utm_campaign": 200, "utm_term": 200,
-    "utm_content": 200, "consent_method": 200, "external_id": 100,
-}  # fmt: skip
+    "first_name": 100,
+    "last_name": 100,
+    "phone": 60,
+    "job_title": 150,
+    "company_name": 200,
+    "company_domain": 200,
+    "website": 300,
+    "company_size": 30,
+    "industry": 100,
+    "country": 2,
+    "utm_source": 200,
+    "utm_medium": 200,
+    "utm_campaign": 200,
+    "utm_term": 200,
+    "utm_content": 200,
+    "consent_method": 200,
+    "external_id": 100,
+}
 
 
 @dataclass
@@ -106,8 +119,9 @@ def clean_lead_input(data: LeadInput) -> LeadInput:
     if data.status not in LeadStatus.values:
         raise DomainError(f"“{data.status}” is not a lead status.", field="status")
     if not (data.first_name or data.last_name or data.email or data.phone or data.company_name):
-        raise DomainError("A lead needs at least a name, an email, a phone or a company.",
-                          field="last_name")  # fmt: skip
+        raise DomainError(
+            "A lead needs at least a name, an email, a phone or a company.", field="last_name"
+        )
     domain = (data.company_domain or "").lower().removeprefix("https://").removeprefix("http://")
     data.company_domain = domain.removeprefix("www.").split("/")[0]
     if not data.company_domain and data.email:
@@ -146,8 +160,13 @@ def _duplicate_message(match: Match, actor: Any) -> str:
 def _build_lead(data: LeadInput, *, actor: Any, batch: ImportBatch | None) -> Lead:
     now = timezone.now()
     values = {f.name: getattr(data, f.name) for f in fields(LeadInput) if f.name != "extra"}
-    lead = Lead(**values, phone_e164=normalize_phone(data.phone), created_by=_actor(actor),
-                import_batch=batch, organization=organization_for_domain(data.company_domain))  # fmt: skip
+    lead = Lead(
+        **values,
+        phone_e164=normalize_phone(data.phone),
+        created_by=_actor(actor),
+        import_batch=batch,
+        organization=organization_for_domain(data.company_domain),
+    )
     if lead.campaign is None:
         lead.campaign = campaign_for_utm(data.utm_campaign)
     if data.marketing_consent:
@@ -190,15 +209,22 @@ def lead_create(
         raise DomainError(_duplicate_message(exact, actor), field=exact.field or "email")
     lead = _build_lead(data, actor=actor, batch=batch)
     lead.save()
-    likely = find_likely(first_name=data.first_name, last_name=data.last_name,
-                         company=data.company_name, exclude_lead_id=lead.pk)  # fmt: skip
+    likely = find_likely(
+        first_name=data.first_name,
+        last_name=data.last_name,
+        company=data.company_name,
+        exclude_lead_id=lead.pk,
+    )
     if likely:
         _flag(lead, likely)
     Activity.objects.create(
-        kind=ActivityKind.CHANGE, subject="Lead created",
-        body=f"Source: {lead.source or '—'}" + (f", campaign: {lead.campaign}" if lead.campaign else ""),
-        actor=_actor(actor), lead=lead,
-    )  # fmt: skip
+        kind=ActivityKind.CHANGE,
+        subject="Lead created",
+        body=f"Source: {lead.source or '—'}"
+        + (f", campaign: {lead.campaign}" if lead.campaign else ""),
+        actor=_actor(actor),
+        lead=lead,
+    )
     return LeadResult(lead=lead, created=True, flagged=likely)
 
 
@@ -220,8 +246,9 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
     """Change a lead's fields; an email or phone that belongs to another record is refused."""
     current = _lock(lead, actor)
     data = clean_lead_input(data)
-    exact = find_exact(email=data.email, phone_e164=normalize_phone(data.phone),
-                       exclude_lead_id=current.pk)  # fmt: skip
+    exact = find_exact(
+        email=data.email, phone_e164=normalize_phone(data.phone), exclude_lead_id=current.pk
+    )
     if exact is not None:
         raise DomainError(_duplicate_message(exact, actor), field=exact.field or "email")
     changes = []
@@ -240,9 +267,13 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
     if current.organization_id is None:
         current.organization = organization_for_domain(current.company_domain)
     current.save()
-    Activity.objects.create(kind=ActivityKind.CHANGE, subject="Lead updated",
-                            body="Changed: " + ", ".join(changes), actor=_actor(actor),
-                            lead=current)  # fmt: skip
+    Activity.objects.create(
+        kind=ActivityKind.CHANGE,
+        subject="Lead updated",
+        body="Changed: " + ", ".join(changes),
+        actor=_actor(actor),
+        lead=current,
+    )
     return current
 
 
@@ -302,7 +333,9 @@ def lead_bulk_assign(*, actor: Any, lead_ids: list[int], owner: User) -> int:
         for lead in leads
         if lead.owner_id != owner.pk
     )
-    return Lead.objects.filter(pk__in=[l.pk for lead in leads]).update(owner=owner, updated_at=now)
+    return Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
+        owner=owner, updated_at=now
+    )
 
 
 @transaction.atomic
@@ -355,8 +388,16 @@ def source_update(*, actor: Any, source: Source, name: str, is_active: bool) -> 
     return source
 
 
-CAMPAIGN_FIELDS = ("name", "channel", "starts_on", "ends_on", "cost", "currency", "utm_campaign",
-                   "notes")  # fmt: skip
+CAMPAIGN_FIELDS = (
+    "name",
+    "channel",
+    "starts_on",
+    "ends_on",
+    "cost",
+    "currency",
+    "utm_campaign",
+    "notes",
+)
 
 
 def _clean_campaign(values: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:

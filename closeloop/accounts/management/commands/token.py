@@ -1,4 +1,4 @@
-"""closeloop token create --email E [--name N] | closeloop token list | closeloop token revoke PREFIX"""
+"""closeloop token create --email E [--name N] | token list | token revoke PREFIX"""
 
 from __future__ import annotations
 
