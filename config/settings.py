@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "closeloop.pipeline",
     "closeloop.activities",
     "closeloop.leads",
+    "closeloop.api",
 ]
 
 MIDDLEWARE = [

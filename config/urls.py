@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from closeloop.api.api import api
 from closeloop.core import views as core_views
 
 urlpatterns = [
@@ -10,5 +11,6 @@ urlpatterns = [
     path("people/", include("closeloop.people.urls")),
     path("deals/", include("closeloop.pipeline.urls")),
     path("trash/", core_views.trash, name="trash"),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
