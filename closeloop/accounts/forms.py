@@ -1,8 +1,68 @@
+"""Login and the user, team and workspace settings forms: they parse input, services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import password_validators_help_text_html
+
+from closeloop.core.money import CURRENCY_CODES
+
+from .choices import RepVisibility, Role
+from .models import Team
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+
+class UserForm(forms.Form):
+    """Name, role and teams of a user; the teams offered are the ones `teams` holds."""
+
+    full_name = forms.CharField(max_length=150, required=False, label="Name")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.REP)
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["teams"].queryset = teams
+
+
+class UserCreateForm(UserForm):
+    # A plain text field: the service checks the address and names the problem.
+    email = forms.CharField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )  # fmt: skip
+    field_order = ["email", "full_name", "role", "teams", "password"]
+
+
+class PasswordSetForm(forms.Form):
+    password = forms.CharField(
+        label="New password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )  # fmt: skip
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Team name")
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Workspace name")
+    base_currency = forms.ChoiceField(
+        choices=[(code, code) for code in CURRENCY_CODES],
+        help_text="Totals, the board and the forecast are shown in this currency.",
+    )  # fmt: skip
+    rep_visibility = forms.ChoiceField(
+        label="What sales reps see", choices=RepVisibility.choices, widget=forms.RadioSelect,
+        help_text="Besides their own records. Admins see everything, managers their teams'.",
+    )  # fmt: skip

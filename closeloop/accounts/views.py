@@ -1,1 +1,173 @@
+"""Settings pages for users, teams and the workspace (admins only)."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from closeloop.core.exceptions import DomainError
+from closeloop.core.http import found_or_404
+
+from . import services
+from .forms import PasswordSetForm, TeamForm, UserCreateForm, UserForm, WorkspaceForm
+from .models import User
+from .selectors import team_list, user_list, workspace_settings
+
+View = Callable[..., HttpResponse]
+
+
+def admin_required(view: View) -> View:
+    """Only admins manage users, teams and the workspace; everyone else gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not getattr(request.user, "is_admin", False):
+            raise PermissionDenied("Only admins can manage users, teams and the workspace.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _form_error(form: Form, error: DomainError) -> None:
+    """Show a service's refusal on the field it names, or above the form."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _user_or_404(pk: int) -> User:
+    return found_or_404(User.objects.filter(pk=pk).first())
+
+
+def _render_users(request: HttpRequest, *, team_form: TeamForm | None = None) -> HttpResponse:
+    users = user_list(user=request.user, include_inactive=True).prefetch_related("teams")
+    return render(request, "settings/users.html", {
+        "nav": "settings", "section": "users",
+        "users": users.order_by("-is_active", "full_name", "email"),
+        "teams": team_list(user=request.user).annotate(member_count=Count("members")),
+        "team_form": team_form or TeamForm(),
+    })  # fmt: skip
+
+
+@admin_required
+@require_GET
+def users(request: HttpRequest) -> HttpResponse:
+    """Every user (active first) with role, teams and status, and the teams."""
+    return _render_users(request)
+
+
+@admin_required
+def user_create(request: HttpRequest) -> HttpResponse:
+    teams = team_list(user=request.user)
+    form = UserCreateForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"{user.display_name} can now log in with {user.email}.")
+            return redirect("settings:users")
+    return render(request, "settings/user_form.html",
+                  {"nav": "settings", "section": "users", "form": form})  # fmt: skip
+
+
+@admin_required
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a user's name, role and teams; the page also sets their password."""
+    user = _user_or_404(pk)
+    initial = {"full_name": user.full_name, "role": user.role, "teams": list(user.teams.all())}
+    form = UserForm(request.POST or None, initial=initial, teams=team_list(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=request.user, user=user, **form.cleaned_data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"{user.display_name} saved.")
+            return redirect("settings:users")
+    return render(request, "settings/user_form.html", {
+        "nav": "settings", "section": "users", "form": form, "edited": user,
+        "password_form": PasswordSetForm(),
+    })  # fmt: skip
+
+
+@admin_required
+@require_POST
+def user_set_password(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user_or_404(pk)
+    password_form = PasswordSetForm(request.POST)
+    if password_form.is_valid():
+        try:
+            services.user_set_password(
+                actor=request.user, user=user, password=password_form.cleaned_data["password"]
+            )
+        except DomainError as error:
+            _form_error(password_form, error)
+        else:
+            messages.success(request, f"New password set for {user.display_name}.")
+            return redirect("settings:users")
+    initial = {"full_name": user.full_name, "role": user.role, "teams": list(user.teams.all())}
+    return render(request, "settings/user_form.html", {
+        "nav": "settings", "section": "users", "edited": user, "password_form": password_form,
+        "form": UserForm(initial=initial, teams=team_list(user=request.user)),
+    })  # fmt: skip
+
+
+@admin_required
+@require_POST
+def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """Deactivate (they can no longer log in; their records stay) or reactivate a user."""
+    user = _user_or_404(pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.user_set_active(actor=request.user, user=user, active=active)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        state = "active again" if active else "deactivated: they can no longer log in"
+        messages.success(request, f"{user.display_name} is {state}.")
+    return redirect("settings:users")
+
+
+@admin_required
+@require_POST
+def team_create(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST)
+    if form.is_valid():
+        try:
+            team = services.team_create(actor=request.user, name=form.cleaned_data["name"])
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"Team “{team.name}” added.")
+            return redirect("settings:users")
+    return _render_users(request, team_form=form)
+
+
+@admin_required
+def workspace(request: HttpRequest) -> HttpResponse:
+    """The workspace name, base currency and what reps see."""
+    ws = workspace_settings()
+    initial = {"name": ws.name, "base_currency": ws.base_currency,
+               "rep_visibility": ws.rep_visibility}  # fmt: skip
+    form = WorkspaceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.workspace_update(actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Workspace settings saved.")
+            return redirect("settings:workspace")
+    return render(request, "settings/workspace.html",
+                  {"nav": "settings", "section": "workspace", "form": form})  # fmt: skip

@@ -1,0 +1,68 @@
+"""Forms of the pipeline settings pages: they parse input; the setup services hold the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .models import Stage
+
+
+class PipelineCreateForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Pipeline name")
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    is_default = forms.BooleanField(
+        required=False, label="Default pipeline",
+        help_text="New deals and the board start in the default pipeline.",
+    )  # fmt: skip
+
+
+class StageForm(forms.Form):
+    """Probability and days to rot are only parsed here; their limits are the service's rules."""
+
+    name = forms.CharField(max_length=120)
+    probability = forms.IntegerField(
+        label="Win probability (%)", initial=0,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100}),
+    )  # fmt: skip
+    rot_days = forms.IntegerField(
+        label="Days to rot", required=False, widget=forms.NumberInput(attrs={"min": 1}),
+        help_text="A deal idle this many days in the stage is rotting. Empty: never.",
+    )  # fmt: skip
+    is_optional = forms.BooleanField(
+        label="Optional stage", required=False, help_text="Deals may skip it."
+    )
+
+
+class StageDeleteForm(forms.Form):
+    """Where the deals of a stage go before it is deleted (only needed when it holds deals)."""
+
+    move_to = forms.ModelChoiceField(
+        queryset=Stage.objects.none(), required=False, empty_label="Choose a stage…",
+        label="Move its deals to",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, stage: Stage, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["move_to"].queryset = stage.pipeline.stages.exclude(pk=stage.pk).order_by(
+            "position", "pk"
+        )
+
+
+class StageMoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])
+
+
+class LostReasonCreateForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Reason")
+
+
+class LostReasonForm(forms.Form):
+    """Rename a reason, or retire/reactivate it (the buttons send the current name back)."""
+
+    name = forms.CharField(max_length=120)
+    is_active = forms.BooleanField(required=False)
