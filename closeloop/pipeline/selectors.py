@@ -269,6 +269,17 @@ def pipeline_default() -> Pipeline | None:
     return pipeline_list().first()
 
 
+def stage_list_with_deal_counts(pipeline: Pipeline) -> QuerySet[Stage]:
+    """A pipeline's stages in order, each with every deal it holds counted (won, lost, trashed
+    too: the deals stage_delete would move)."""
+    return pipeline.stages.annotate(deal_count=Count("deals")).order_by("position", "pk")
+
+
+def lost_reason_list_with_deal_counts() -> QuerySet[LostReason]:
+    """Every lost reason (retired ones too), with how many deals were lost for it."""
+    return LostReason.objects.annotate(deal_count=Count("deals"))
+
+
 def lost_reason_choices() -> QuerySet[LostReason]:
     """Reasons offered when a deal is lost (retired ones are not offered)."""
     return LostReason.objects.filter(is_active=True)

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from closeloop.core.http import found_or_404
 
 from . import services
 from .models import LostReason, Pipeline, Stage
-from .selectors import pipeline_list
+from .selectors import lost_reason_list_with_deal_counts, pipeline_list, stage_list_with_deal_counts
 from .settings_forms import (
     LostReasonCreateForm,
     LostReasonForm,
@@ -58,15 +57,10 @@ def _pipeline_url(pipeline: Pipeline) -> str:
     return f"{reverse('settings:pipelines')}?pipeline={pipeline.pk}"
 
 
-def _stages_with_deal_counts(pipeline: Pipeline) -> QuerySet[Stage]:
-    # Counts every deal the stage holds (won, lost and trashed too): the ones stage_delete moves.
-    return pipeline.stages.annotate(deal_count=Count("deals")).order_by("position", "pk")
-
-
 def _render_pipelines(
     request: HttpRequest, pipeline: Pipeline | None, **forms: Form
 ) -> HttpResponse:
-    stages = list(_stages_with_deal_counts(pipeline)) if pipeline else []
+    stages = list(stage_list_with_deal_counts(pipeline)) if pipeline else []
     context: dict[str, Any] = {
         "nav": "settings", "section": "pipelines", "pipelines": pipeline_list(),
         "pipeline": pipeline, "stages": stages,
@@ -211,7 +205,7 @@ def stage_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_lost_reasons(request: HttpRequest, *, form: Form | None = None) -> HttpResponse:
     return render(request, "settings/lost_reasons.html", {
         "nav": "settings", "section": "lost_reasons",
-        "reasons": LostReason.objects.annotate(deal_count=Count("deals")),
+        "reasons": lost_reason_list_with_deal_counts(),
         "form": form or LostReasonCreateForm(),
     })  # fmt: skip
 
