@@ -7,7 +7,7 @@ from closeloop.accounts.visibility import VisibleQuerySet
 from closeloop.core.models import AliveManager, TimestampedModel, TrashableModel, TrashQuerySet
 
 
-class PeopleQuerySet(VisibleQuerySet, TrashQuerySet):
+class PeopleQuerySet(VisibleQuerySet, TrashQuerySet):  # type: ignore[override]
     pass
 
 
