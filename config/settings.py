@@ -175,3 +175,9 @@ LOGGING = {
 
 # Region used to read phone numbers typed without a country code (ISO 3166 code, e.g. DE, US).
 PHONE_REGION = os.environ.get("PHONE_REGION", "")
+
+WEBFORM_RATE_PER_IP = int(os.environ.get("WEBFORM_RATE_PER_IP", "10"))  # posts a minute
+WEBFORM_RATE_PER_FORM = int(os.environ.get("WEBFORM_RATE_PER_FORM", "100"))  # posts a minute
+
+# Largest file the import page accepts (bytes); the command line reads any size.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))

@@ -22,6 +22,7 @@ def activity_create(
     deal: Any = None,
     contact: Any = None,
     organization: Any = None,
+    lead: Any = None,
 ) -> Activity:
     """Add a timeline entry; a note must say something, and it shows on every record it concerns."""
     body = (body or "").strip()
@@ -31,8 +32,8 @@ def activity_create(
         raise DomainError(
             f"A note can be at most {MAX_NOTE_LENGTH:,} characters long.", field="body"
         )
-    if deal is None and contact is None and organization is None:
-        raise DomainError("An activity must belong to a deal, contact or organization.")
+    if deal is None and contact is None and organization is None and lead is None:
+        raise DomainError("An activity must belong to a deal, contact, organization or lead.")
     # A deal's note also belongs on its contact's and organization's timelines.
     if deal is not None:
         contact = contact or deal.contact
@@ -47,4 +48,5 @@ def activity_create(
         deal=deal,
         contact=contact,
         organization=organization,
+        lead=lead,
     )

@@ -1,0 +1,121 @@
+"""Fixed-window rate limits counted in the database, so every server process shares them.
+
+Each (key, window) pair is one `RateLimitHit` row. Counting is an atomic `count = count + 1`
+in SQL: on PostgreSQL the UPDATE holds the row lock until commit, on SQLite the write lock
+serialises writers, so two requests never read the same count. The first request of a window
+inserts the row; when two race to do that, the loser's INSERT hits the unique constraint
+inside a savepoint and it increments the winner's row instead.
+
+Call these outside the transaction of the work they protect: a hit must stay counted even
+when that work fails and rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from closeloop.core.exceptions import DomainError
+from closeloop.leads.models import RateLimitHit
+
+# Rows of windows that ended this long ago are deleted; longer windows are not supported.
+PRUNE_AFTER = dt.timedelta(days=1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    """How many requests a key made in the current window, against its limit."""
+
+    key: str
+    count: int
+    limit: int
+    window_start: dt.datetime
+    window_seconds: int
+    now: dt.datetime
+
+    @property
+    def allowed(self) -> bool:
+        return self.count <= self.limit
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until the next window starts."""
+        end = self.window_start + dt.timedelta(seconds=self.window_seconds)
+        return max(1, int((end - self.now).total_seconds() + 0.999))
+
+
+class RateLimited(DomainError):
+    """Too many requests in the current window; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def window_start_for(now: dt.datetime, window_seconds: int) -> dt.datetime:
+    """The start of the fixed window `now` falls in (windows are aligned to the Unix epoch)."""
+    elapsed = int((now - EPOCH).total_seconds())
+    return EPOCH + dt.timedelta(seconds=elapsed - elapsed % window_seconds)
+
+
+def _increment(key: str, window_start: dt.datetime) -> int:
+    return RateLimitHit.objects.filter(key=key, window_start=window_start).update(
+        count=F("count") + 1
+    )
+
+
+@transaction.atomic
+def rate_limit_hit(
+    *, key: str, limit: int, window_seconds: int = 60, now: dt.datetime | None = None
+) -> RateLimitState:
+    """Count one request for `key` in the current window; allowed while the count <= limit."""
+    if not 0 < window_seconds <= PRUNE_AFTER.total_seconds():
+        raise ValueError(f"window_seconds must be between 1 and {PRUNE_AFTER.total_seconds()}")
+    key = key[:200]
+    now = now or timezone.now()
+    start = window_start_for(now, window_seconds)
+    if not _increment(key, start):
+        try:
+            with transaction.atomic():
+                RateLimitHit.objects.create(key=key, window_start=start, count=1)
+        except IntegrityError:
+            _increment(key, start)  # another request created the row first
+        else:
+            # A new window is a cheap moment to forget old ones; the table stays small.
+            rate_limit_prune(now=now)
+    count = RateLimitHit.objects.filter(key=key, window_start=start).values_list(
+        "count", flat=True
+    )[0]
+    return RateLimitState(key, count, limit, start, window_seconds, now)
+
+
+def rate_limit_enforce(
+    *, key: str, limit: int, message: str, window_seconds: int = 60, now: dt.datetime | None = None
+) -> RateLimitState:
+    """Count one request and raise RateLimited (with `message`) once the limit is passed."""
+    state = rate_limit_hit(key=key, limit=limit, window_seconds=window_seconds, now=now)
+    if not state.allowed:
+        raise RateLimited(message, retry_after=state.retry_after)
+    return state
+
+
+def rate_limit_prune(*, now: dt.datetime | None = None) -> int:
+    """Delete the counts of windows that started more than PRUNE_AFTER ago."""
+    cutoff = (now or timezone.now()) - PRUNE_AFTER
+    deleted, _ = RateLimitHit.objects.filter(window_start__lt=cutoff).delete()
+    return deleted
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address the connection came from.
+
+    X-Forwarded-For is ignored on purpose: any client can send it to dodge the limit. Behind a
+    reverse proxy, have the proxy (or the WSGI server) set REMOTE_ADDR to the real address.
+    """
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
