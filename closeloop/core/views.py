@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from closeloop.leads.selectors import lead_trash_list
 from closeloop.people.selectors import contact_trash, organization_trash
 from closeloop.pipeline.selectors import deal_trash_list
 
@@ -24,6 +25,7 @@ def trash(request: HttpRequest) -> HttpResponse:
         "core/trash.html",
         {
             "nav": "trash",
+            "leads": lead_trash_list(user=request.user).select_related("deleted_by")[:200],
             "deals": deal_trash_list(user=request.user).select_related("deleted_by")[:200],
             "organizations": organization_trash(user=request.user).select_related("deleted_by")[
                 :200

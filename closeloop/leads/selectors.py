@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from .choices import LeadStatus
-from .models import Campaign, Lead, Source
+from .choices import DuplicateState, LeadStatus
+from .models import Campaign, DuplicatePair, Lead, Source
 
 LEAD_SORTS = {
     "name": ("last_name", "first_name"),
@@ -127,3 +128,88 @@ def source_named(name: str) -> Source | None:
 
 def campaign_list() -> QuerySet[Campaign]:
     return Campaign.objects.all()
+
+
+def lead_get_with_trashed(*, user: Any, pk: int) -> Lead | None:
+    """A lead `user` may see, in the trash or not (for restoring it)."""
+    return Lead.with_trashed.visible_to(user).filter(pk=pk).first()
+
+
+def lead_timeline(*, lead: Lead, limit: int = 200) -> list[Any]:
+    """A lead's activities, newest first (the caller has checked the lead is visible)."""
+    return list(lead.activities.select_related("actor").order_by("-created_at", "-pk")[:limit])
+
+
+@dataclass(frozen=True)
+class DuplicateFlag:
+    """An open duplicate pair seen from one lead: the other record, if the user may see it."""
+
+    pair: DuplicatePair
+    other_lead: Lead | None
+    other_contact: Any
+    hidden: bool
+
+
+def lead_duplicate_flags(*, user: Any, lead: Lead) -> list[DuplicateFlag]:
+    """Open duplicate pairs involving `lead`; records the user may not see are not named."""
+    from closeloop.people.selectors import contact_queryset
+
+    pairs = list(
+        DuplicatePair.objects.filter(
+            Q(lead=lead) | Q(other_lead=lead), state=DuplicateState.OPEN
+        ).order_by("-score", "-pk")[:20]
+    )
+    lead_ids = {p.other_lead_id if p.lead_id == lead.pk else p.lead_id for p in pairs}
+    contact_ids = {p.other_contact_id for p in pairs if p.lead_id == lead.pk}
+    leads = {o.pk: o for o in lead_queryset(user=user).filter(pk__in=lead_ids - {None})}
+    contacts = {o.pk: o for o in contact_queryset(user=user).filter(pk__in=contact_ids - {None})}
+    flags = []
+    for pair in pairs:
+        if pair.lead_id == lead.pk:
+            other_lead = leads.get(pair.other_lead_id) if pair.other_lead_id else None
+            other_contact = contacts.get(pair.other_contact_id) if pair.other_contact_id else None
+        else:
+            other_lead, other_contact = leads.get(pair.lead_id), None
+        flags.append(
+            DuplicateFlag(pair, other_lead, other_contact, not (other_lead or other_contact))
+        )
+    return flags
+
+
+def _visible_lead_count(user: Any, field: str) -> Any:
+    counts = (
+        lead_queryset(user=user)
+        .filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), 0)
+
+
+def campaign_list_with_counts(*, user: Any) -> QuerySet[Campaign]:
+    """Campaigns with how many leads `user` may see in each."""
+    return Campaign.objects.annotate(lead_count=_visible_lead_count(user, "campaign"))
+
+
+def campaign_get(*, pk: int) -> Campaign | None:
+    """One campaign (campaigns are shared by the whole workspace)."""
+    return Campaign.objects.filter(pk=pk).first()
+
+
+def campaign_status_counts(*, user: Any, campaign: Campaign) -> list[tuple[str, str, int]]:
+    """(status, label, count) of the campaign's leads `user` may see, every status listed."""
+    counts = dict(
+        lead_queryset(user=user)
+        .filter(campaign=campaign)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return [(value, label, counts.get(value, 0)) for value, label in LeadStatus.choices]
+
+
+def source_list(*, user: Any) -> QuerySet[Source]:
+    """Every source, retired ones too, with how many leads `user` may see from each."""
+    return Source.objects.annotate(lead_count=_visible_lead_count(user, "source"))

@@ -407,7 +407,10 @@ def _clean_campaign(values: dict[str, Any], *, exclude_pk: int | None = None) ->
     name = (values.get("name") or "").strip()
     if not name:
         raise DomainError("A campaign needs a name.", field="name")
-    if Campaign.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
+    same_name = Campaign.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        same_name = same_name.exclude(pk=exclude_pk)
+    if same_name.exists():
         raise DomainError(f"There is already a campaign called “{name}”.", field="name")
     starts, ends = values.get("starts_on"), values.get("ends_on")
     if starts and ends and ends < starts:

@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0001_initial'),
-        ('pipeline', '0002_defaults'),
+        ("leads", "0001_initial"),
+        ("pipeline", "0002_defaults"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deal',
-            name='external_id',
+            model_name="deal",
+            name="external_id",
             field=models.CharField(blank=True, db_index=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='deal',
-            name='import_batch',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='leads.importbatch'),
+            model_name="deal",
+            name="import_batch",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="leads.importbatch",
+            ),
         ),
     ]

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "leads"
+
+urlpatterns = [
+    path("", views.lead_list_view, name="lead_list"),
+    path("new/", views.lead_create, name="lead_create"),
+    path("bulk/", views.lead_bulk, name="lead_bulk"),
+    path("<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("<int:pk>/edit/", views.lead_edit, name="lead_edit"),
+    path("<int:pk>/note/", views.lead_note, name="lead_note"),
+    path("<int:pk>/trash/", views.lead_trash, name="lead_trash"),
+    path("<int:pk>/restore/", views.lead_restore, name="lead_restore"),
+    path("campaigns/", views.campaign_list_view, name="campaign_list"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("sources/", views.source_list_view, name="source_list"),
+]
