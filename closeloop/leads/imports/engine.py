@@ -1,0 +1,385 @@
+"""Running an import: stream the file in chunks, hand each to the kind's handler, keep score.
+
+Every row read ends created, updated, skipped or failed, so the counts always add up to the
+rows read. Each chunk is one transaction holding its records, its ImportRow entries and the
+batch's counts, so a crash leaves a batch that still reconciles for the rows it got through.
+A chunk that fails as a whole (a database error no check foresaw) is retried row by row, and
+only the rows that fail again are marked failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from closeloop.core.exceptions import DomainError
+
+from ..choices import RowOutcome
+from ..models import ImportBatch, ImportRow
+from .reading import open_table
+from .values import cell_text
+from .writes import RowInserter
+
+logger = logging.getLogger(__name__)
+CHUNK = 5000
+SQLITE_CACHE_KB = 64 * 1024
+DRY_RUN_FAILURES_KEPT = 100
+Progress = Callable[[int, int | None], None]
+
+
+class RowError(Exception):
+    """One row cannot be imported; the message names the field and the problem."""
+
+    def __init__(self, label: str, problem: str) -> None:
+        super().__init__(f"{label}: {problem}")
+        self.message = f"{label}: {problem}"
+
+    @classmethod
+    def from_message(cls, message: str) -> RowError:
+        label, _, problem = message.partition(": ")
+        return cls(label, problem)
+
+
+@dataclass(slots=True)
+class RowIn:
+    """A data row of the file: its number, its cells, and the mapped fields' non-empty values."""
+
+    number: int
+    cells: list[Any]
+    values: dict[str, Any]
+    problem: str = ""
+    prepared: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one row."""
+
+    number: int
+    outcome: str
+    object_id: int | None = None
+    error: str = ""
+    previous: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+
+
+@dataclass
+class RunContext:
+    """Everything a handler needs to know about the run it is part of."""
+
+    batch: ImportBatch
+    actor: Any
+    dry_run: bool
+    preview: bool = False
+    now: Any = field(default_factory=timezone.now)
+
+    @property
+    def mode(self) -> str:
+        return self.batch.mode
+
+    @property
+    def match_on(self) -> str:
+        return self.batch.match_on
+
+    @property
+    def date_order(self) -> str:
+        return str(self.batch.options.get("date_order") or "")
+
+    def value_map(self, field_name: str) -> dict[str, str]:
+        return dict((self.batch.value_mapping or {}).get(field_name) or {})
+
+
+class Handler:
+    """Imports chunks of rows of one kind (leads, organizations, contacts or deals)."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.seen: dict[str, dict[Any, int]] = {}
+        self.pending: dict[str, dict[Any, int]] = {}
+
+    def prepare(self, row: RowIn) -> None:
+        """Checks that need no database, run on the reading thread ahead of `process`."""
+
+    def process(self, rows: list[RowIn]) -> list[Outcome]:
+        raise NotImplementedError
+
+    def finish(self) -> dict[str, Any]:
+        """Work after the last chunk (e.g. flagging likely duplicates); returns notes to keep."""
+        return {}
+
+    # In-file duplicates: keys become `seen` only once their chunk is committed.
+    def first_row(self, kind: str, value: Any) -> int | None:
+        if not value:
+            return None
+        return self.seen.get(kind, {}).get(value) or self.pending.get(kind, {}).get(value)
+
+    def remember(self, kind: str, value: Any, number: int) -> None:
+        if value:
+            self.pending.setdefault(kind, {}).setdefault(value, number)
+
+    def committed(self) -> None:
+        for kind, values in self.pending.items():
+            target = self.seen.setdefault(kind, {})
+            for value, number in values.items():
+                target.setdefault(value, number)
+        self.pending = {}
+
+    def rolled_back(self) -> None:
+        self.pending = {}
+
+
+def _handler_for(ctx: RunContext) -> Handler:
+    from .contacts import ContactHandler
+    from .deals import DealHandler
+    from .leads import LeadHandler
+    from .organizations import OrganizationHandler
+
+    handlers: dict[str, type[Handler]] = {
+        "leads": LeadHandler,
+        "organizations": OrganizationHandler,
+        "contacts": ContactHandler,
+        "deals": DealHandler,
+    }
+    return handlers[ctx.batch.kind](ctx)
+
+
+def _rows_in(batch: ImportBatch, headers: list[str], rows: Iterator[tuple[int, list[Any]]]):
+    columns = [(i, batch.mapping.get(h) or "") for i, h in enumerate(headers)]
+    mapped = [(i, f) for i, f in columns if f]
+    width = len(headers)
+    for number, cells in rows:
+        values = {}
+        count = len(cells)
+        for i, name in mapped:
+            if i < count:
+                value = cells[i]
+                if value.__class__ is str:
+                    value = value.strip()
+                    if value:
+                        values[name] = value
+                elif value is not None:
+                    values[name] = value
+        problem = ""
+        if count > width and any(cell_text(c) for c in cells[width:]):
+            extra = len(cells) - width
+            problem = (
+                f"Row: has {len(cells)} values but the header has {width} columns "
+                f"({extra} too many — check for an unquoted delimiter)"
+            )
+        yield RowIn(number, cells, values, problem)
+
+
+def _import_rows(batch: ImportBatch, rows: dict[int, RowIn], outcomes: list[Outcome]) -> None:
+    inserter = RowInserter(
+        ImportRow,
+        varying=["row_number", "outcome", "object_id", "error", "data", "previous"],
+        constants={"batch": batch},
+    )
+    records = []
+    for o in outcomes:
+        if o.outcome == RowOutcome.CREATED:
+            continue
+        data = ""
+        if o.outcome != RowOutcome.UPDATED:
+            data = json.dumps({"cells": [cell_text(c) for c in rows[o.number].cells]})
+        previous = json.dumps(o.previous, default=str) if o.previous is not None else None
+        records.append((o.number, o.outcome, o.object_id, o.error, data or "{}", previous))
+    inserter.insert(records)
+
+
+def _count(totals: dict[str, int], outcomes: list[Outcome]) -> None:
+    for o in outcomes:
+        totals[o.outcome] += 1
+
+
+def _save_counts(batch: ImportBatch, totals: dict[str, int], rows_read: int) -> None:
+    batch.rows_read = rows_read
+    batch.created_count = totals[RowOutcome.CREATED]
+    batch.updated_count = totals[RowOutcome.UPDATED]
+    batch.skipped_count = totals[RowOutcome.SKIPPED]
+    batch.failed_count = totals[RowOutcome.FAILED]
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        rows_read=batch.rows_read,
+        created_count=batch.created_count,
+        updated_count=batch.updated_count,
+        skipped_count=batch.skipped_count,
+        failed_count=batch.failed_count,
+        rows_total=max(batch.rows_total or 0, rows_read),
+        updated_at=timezone.now(),
+    )
+
+
+def _ragged(rows: list[RowIn]) -> tuple[list[RowIn], list[Outcome]]:
+    good, bad = [], []
+    for row in rows:
+        if row.problem:
+            bad.append(Outcome(row.number, RowOutcome.FAILED, error=row.problem))
+        else:
+            good.append(row)
+    return good, bad
+
+
+def _process(handler: Handler, rows: list[RowIn], write: Callable[[list[Outcome]], None]):
+    good, outcomes = _ragged(rows)
+    try:
+        with transaction.atomic():
+            outcomes += handler.process(good)
+            write(outcomes)
+        handler.committed()
+        return outcomes
+    except DomainError:
+        handler.rolled_back()
+        raise
+    except Exception:
+        handler.rolled_back()
+        logger.exception("import %s: chunk failed, retrying row by row", handler.ctx.batch.pk)
+    outcomes = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                done = handler.process([row]) if not row.problem else _ragged([row])[1]
+                write(done)
+            handler.committed()
+        except Exception as exc:
+            handler.rolled_back()
+            done = [
+                Outcome(row.number, RowOutcome.FAILED, error=f"Row: could not be saved ({exc})")
+            ]
+            with transaction.atomic():
+                write(done)
+        outcomes += done
+    return outcomes
+
+
+@contextmanager
+def _sqlite_cache() -> Iterator[None]:
+    """A bigger SQLite page cache while importing: the indexes of a large table stay in memory."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def _read_ahead(rows: Iterator[RowIn], prepare: Callable[[RowIn], None]) -> Iterator[list[RowIn]]:
+    """Chunks of rows, read and prepared on a second thread while this one writes.
+
+    Parsing is Python work; writing is mostly database work that releases the GIL (SQLite's
+    B-tree inserts, PostgreSQL's own process), so the two overlap. The thread never touches
+    the database. At most two chunks wait, which bounds the memory used.
+    """
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while not stop.is_set():
+                chunk = list(islice(rows, CHUNK))
+                if not chunk:
+                    break
+                for row in chunk:
+                    if not row.problem:
+                        prepare(row)
+                chunks.put(chunk)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            chunks.put(exc)
+        finally:
+            chunks.put(None)
+
+    thread = threading.Thread(target=produce, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                chunks.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
+
+
+def run_batch(batch: ImportBatch, *, actor: Any, progress: Progress | None = None) -> ImportBatch:
+    """Import every row of the batch's file (or only pretend to, for a dry run)."""
+    ctx = RunContext(batch=batch, actor=actor, dry_run=batch.dry_run)
+    handler = _handler_for(ctx)
+    totals = {o: 0 for o in RowOutcome.values}
+    rows_read = 0
+    failures: list[dict[str, Any]] = []
+
+    def write(outcomes: list[Outcome]) -> None:
+        nonlocal rows_read
+        _count(totals, outcomes)
+        rows_read += len(outcomes)
+        if batch.dry_run:
+            failures.extend(
+                {"row": o.number, "error": o.error}
+                for o in outcomes
+                if o.outcome == RowOutcome.FAILED and len(failures) < DRY_RUN_FAILURES_KEPT
+            )
+        else:
+            _import_rows(batch, current, outcomes)
+        _save_counts(batch, totals, rows_read)
+
+    with (
+        _sqlite_cache(),
+        batch.file.open("rb") as stream,
+        open_table(stream, name=batch.file_name) as table,
+    ):
+        if table.rows_estimate:
+            ImportBatch.objects.filter(pk=batch.pk).update(rows_total=table.rows_estimate)
+            batch.rows_total = table.rows_estimate
+        source = _rows_in(batch, table.headers, table.rows())
+        for chunk in _read_ahead(source, handler.prepare):
+            current = {row.number: row for row in chunk}
+            _process(handler, chunk, write)
+            if progress:
+                progress(rows_read, batch.rows_total)
+    notes = handler.finish()
+    if batch.dry_run:
+        notes["dry_run_failures"] = failures
+    batch.options = {**batch.options, **notes}
+    batch.rows_total = rows_read
+    return batch
+
+
+def preview_batch(
+    batch: ImportBatch, *, actor: Any, limit: int = 20
+) -> list[tuple[RowIn, Outcome]]:
+    """The first rows as they would be imported (nothing is written)."""
+    ctx = RunContext(batch=batch, actor=actor, dry_run=True, preview=True)
+    handler = _handler_for(ctx)
+    with batch.file.open("rb") as stream, open_table(stream, name=batch.file_name) as table:
+        rows = list(islice(_rows_in(batch, table.headers, table.rows()), limit))
+    good, outcomes = _ragged(rows)
+    with transaction.atomic():
+        outcomes += handler.process(good)
+        transaction.set_rollback(True)
+    by_number = {o.number: o for o in outcomes}
+    return [(row, by_number[row.number]) for row in rows]
+
+
+def mark_finished(batch: ImportBatch, *, state: str, error: str = "") -> None:
+    batch.state = state
+    batch.error = error
+    batch.finished_at = timezone.now()

@@ -1,0 +1,106 @@
+"""Duplicate checks for lead imports: exact ones per chunk, likely ones after the last chunk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from closeloop.people.models import ContactEmail, ContactPhone
+
+from ..dedupe import find_likely
+from ..models import DuplicatePair, ImportBatch, Lead
+
+PRELOAD_LIMIT = 500_000
+LIKELY_CHECK_LIMIT = 2000
+
+
+class ExistingIndex:
+    """Emails and phones of existing leads and contacts, for the exact-duplicate check.
+
+    Up to PRELOAD_LIMIT records are read once into memory (two streamed queries), so a chunk
+    costs no queries at all; a larger database is asked once per chunk and key instead.
+    """
+
+    def __init__(self) -> None:
+        self.loaded: dict[str, dict[Any, tuple[str, int]]] | None = None
+        size = Lead.objects.count() + ContactEmail.objects.count() + ContactPhone.objects.count()
+        if size <= PRELOAD_LIMIT:
+            self.loaded = self._query(None, None)
+
+    def _query(self, emails: set[str] | None, phones: set[str] | None) -> dict[str, dict]:
+        found: dict[str, dict[Any, tuple[str, int]]] = {"email": {}, "phone": {}}
+        leads = Lead.objects.order_by()
+        contact_emails = ContactEmail.objects.filter(contact__deleted_at__isnull=True).order_by()
+        contact_phones = ContactPhone.objects.filter(contact__deleted_at__isnull=True).order_by()
+        if emails is None or emails:
+            qs = leads.exclude(email="") if emails is None else leads.filter(email__in=emails)
+            for email, pk in qs.values_list("email", "pk").iterator(chunk_size=10_000):
+                found["email"].setdefault(email, ("lead", pk))
+            ce = contact_emails if emails is None else contact_emails.filter(email__in=emails)
+            for email, pk in ce.values_list("email", "contact_id").iterator(chunk_size=10_000):
+                found["email"].setdefault(email, ("contact", pk))
+        if phones is None or phones:
+            qs = (
+                leads.exclude(phone_e164="")
+                if phones is None
+                else leads.filter(phone_e164__in=phones)
+            )
+            for phone, pk in qs.values_list("phone_e164", "pk").iterator(chunk_size=10_000):
+                found["phone"].setdefault(phone, ("lead", pk))
+            cp = (
+                contact_phones.exclude(e164="")
+                if phones is None
+                else contact_phones.filter(e164__in=phones)
+            )
+            for phone, pk in cp.values_list("e164", "contact_id").iterator(chunk_size=10_000):
+                found["phone"].setdefault(phone, ("contact", pk))
+        return found
+
+    def lookup(self, values: list[dict[str, Any]]) -> dict[str, dict[Any, tuple[str, int]]]:
+        """Existing records by email and by phone: key -> ('lead' or 'contact', id)."""
+        if self.loaded is not None:
+            return self.loaded
+        emails = {v["email"] for v in values if v.get("email")}
+        phones = {v["phone_e164"] for v in values if v.get("phone_e164")}
+        return self._query(emails, phones)
+
+    def add(self, kind: str, value: Any, record: tuple[str, int]) -> None:
+        if self.loaded is not None and value:
+            self.loaded[kind].setdefault(value, record)
+
+
+def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
+    """Flag new leads with a similar name at a similar company (up to LIKELY_CHECK_LIMIT)."""
+    created = Lead.objects.filter(import_batch=batch)
+    count = created.count()
+    if count > LIKELY_CHECK_LIMIT:
+        return {
+            "likely_duplicates": f"not checked ({count:,} new leads; the check runs for up "
+            f"to {LIKELY_CHECK_LIMIT:,})"
+        }
+    flagged = 0
+    named = created.filter(~Q(last_name="")).only("pk", "first_name", "last_name", "company_name")
+    for lead in named:
+        matches = find_likely(
+            first_name=lead.first_name,
+            last_name=lead.last_name,
+            company=lead.company_name,
+            exclude_lead_id=lead.pk,
+        )
+        if matches:
+            flagged += 1
+            DuplicatePair.objects.bulk_create(
+                [
+                    DuplicatePair(
+                        lead=lead,
+                        other_lead_id=m.lead_id,
+                        other_contact_id=m.contact_id,
+                        score=m.score,
+                        evidence=m.evidence[:300],
+                    )
+                    for m in matches[:5]
+                ],
+                ignore_conflicts=True,
+            )
+    return {"likely_duplicates": f"{flagged:,} new lead(s) flagged as likely duplicates"}
