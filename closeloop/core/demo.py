@@ -306,3 +306,74 @@ def create_deals(
                     )
             StageChange.objects.bulk_create(changes, batch_size=BATCH)
     return len(plans)
+
+
+def create_leads(
+    count: int, *, owners: Sequence[User], rng: random.Random, now: dt.datetime | None = None
+) -> int:
+    """New and in-progress leads from every channel, with campaigns and UTM attribution."""
+    from closeloop.leads.choices import CampaignChannel, LeadStatus
+    from closeloop.leads.models import Campaign, Lead, Source
+
+    now = now or timezone.now()
+    campaigns = [
+        Campaign.objects.get_or_create(
+            name=name,
+            defaults={
+                "channel": channel,
+                "utm_campaign": utm,
+                "cost": Decimal(cost),
+                "currency": "EUR",
+                "starts_on": (now - dt.timedelta(days=days)).date(),
+            },
+        )[0]
+        for name, channel, utm, cost, days in [
+            ("Spring newsletter", CampaignChannel.EMAIL, "spring-news", 300, 80),
+            ("Search ads Q4", CampaignChannel.ADS, "q4-search", 2400, 50),
+            ("Trade fair Leipzig", CampaignChannel.EVENT, "fair-leipzig", 5200, 30),
+        ]
+    ]
+    sources = {s.name: s for s in Source.objects.all()}
+    channels = [
+        ("Website form", None),
+        ("Email campaign", 0),
+        ("Paid ads", 1),
+        ("Event", 2),
+        ("Referral", None),
+        ("Cold outreach", None),
+        ("Social media", None),
+    ]
+    leads = []
+    for i in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        word, kind = rng.choice(COMPANY_WORDS), rng.choice(COMPANY_KINDS)
+        source_name, campaign_index = rng.choice(channels)
+        campaign = campaigns[campaign_index] if campaign_index is not None else None
+        domain = f"{word}{kind}".lower().replace(" ", "") + ".example"
+        raw_phone = f"+49 40 {rng.randint(1000000, 9999999)}"
+        consent = rng.random() < 0.5
+        leads.append(
+            Lead(
+                first_name=first,
+                last_name=last,
+                email=f"{first}.{last}.{i}@{domain}".lower(),
+                phone=raw_phone,
+                phone_e164=raw_phone.replace(" ", ""),
+                company_name=f"{word} {kind}",
+                company_domain=domain,
+                job_title=rng.choice(["Owner", "Office manager", "CEO"]),
+                owner=rng.choice(owners),
+                source=sources.get(source_name),
+                campaign=campaign,
+                status=rng.choice(LeadStatus.values),
+                utm_campaign=campaign.utm_campaign if campaign else "",
+                utm_source={"Paid ads": "google", "Email campaign": "newsletter"}.get(
+                    source_name, ""
+                ),
+                marketing_consent=consent,
+                consent_at=now if consent else None,
+                consent_method="demo data" if consent else "",
+                created_at=now - dt.timedelta(hours=rng.randint(1, 24 * 45)),
+            )
+        )
+    return len(Lead.objects.bulk_create(leads, batch_size=BATCH))

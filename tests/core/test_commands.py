@@ -32,6 +32,12 @@ def test_demo_creates_a_realistic_workspace(tmp_path, settings, capsys):
     last = StageChange.objects.order_by("changed_at").last()
     assert (last.changed_at - first.changed_at).days >= 150
     assert StageChange.objects.filter(from_status="").count() == 200
+    # leads from several channels, some attributed to campaigns
+    from closeloop.leads.models import Lead
+
+    assert Lead.objects.count() == 60
+    assert Lead.objects.filter(source__isnull=True).count() == 0
+    assert Lead.objects.filter(campaign__isnull=False).exists()
     # the logins printed work
     password = out.split("admin@demo.closeloop.test")[1].split("password: ")[1].split()[0]
     admin = User.objects.get(email="admin@demo.closeloop.test")

@@ -15,7 +15,12 @@ from closeloop.accounts.models import Team, User
 from closeloop.accounts.selectors import workspace_settings
 from closeloop.accounts.services import user_create
 from closeloop.activities.services import activity_create
-from closeloop.core.demo import create_contacts, create_deals, create_organizations
+from closeloop.core.demo import (
+    create_contacts,
+    create_deals,
+    create_leads,
+    create_organizations,
+)
 from closeloop.pipeline.models import Deal
 from closeloop.pipeline.selectors import pipeline_default
 
@@ -88,6 +93,7 @@ class Command(BaseCommand):
             closed_count=deal_count - open_count,
             rng=rng,
         )
+        create_leads(60, owners=sellers, rng=rng)
         for deal in Deal.objects.order_by("-created_at")[:15]:
             activity_create(
                 actor=deal.owner,
