@@ -13,12 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
-
-try:
-    from psycopg.types.json import Jsonb
-except ImportError:  # pragma: no cover - SQLite-only installs
-    Jsonb = type("Jsonb", (), {})
-
+from psycopg.types.json import Jsonb  # psycopg is a dependency of every install
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
