@@ -310,7 +310,8 @@ def lead_restore(*, actor: Any, lead: Lead) -> Lead:
 
 
 def _bulk_target(actor: Any, lead_ids: list[int]) -> QuerySet[Lead]:
-    qs = Lead.objects.select_for_update().filter(pk__in=lead_ids)
+    # Lock only the lead rows: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+    qs = Lead.objects.select_for_update(of=("self",)).filter(pk__in=lead_ids)
     return qs.visible_to(actor) if actor is not None else qs
 
 
