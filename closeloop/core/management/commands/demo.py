@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 from typing import Any
@@ -55,7 +56,8 @@ class Command(BaseCommand):
                 self.stdout.write(path.read_text())
             return
         lines = self._create(options["deals"], random.Random(options["seed"]))
-        text = "Demo workspace ready. Log in at http://127.0.0.1:8000/ with:\n" + "\n".join(lines)
+        address = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}/"
+        text = f"Demo workspace ready. Log in at {address} with:\n" + "\n".join(lines)
         path.write_text(text + "\n")
         path.chmod(0o600)
         self.stdout.write(text)
