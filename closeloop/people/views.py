@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -12,13 +11,12 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.accounts.selectors import user_list
 from closeloop.activities.services import activity_create
 from closeloop.core.exceptions import DomainError
-from closeloop.core.export import neutralise_cell
+from closeloop.core.export import csv_download
 from closeloop.core.http import found_or_404, int_param
 
 from . import services
@@ -71,26 +69,8 @@ CONTACT_COLUMNS: list[Column] = [
 ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(rows: QuerySet, columns: list[Column]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # lets spreadsheet programs read the file as UTF-8
-    yield writer.writerow([name for name, _ in columns])
-    for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow([neutralise_cell(get(row)) for _, get in columns])
-
-
 def _csv_response(rows: QuerySet, columns: list[Column], name: str) -> StreamingHttpResponse:
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(
-        _csv_rows(rows, columns), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-    return response
+    return csv_download(rows, columns, name)  # type: ignore[no-any-return]
 
 
 def _sort_columns(current: str, columns: list[tuple[str, str]]) -> list[tuple[str, str]]:

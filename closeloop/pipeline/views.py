@@ -1,20 +1,18 @@
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.accounts.selectors import team_list, user_list
 from closeloop.core.exceptions import DomainError
-from closeloop.core.export import neutralise_cell
+from closeloop.core.export import csv_download
 from closeloop.core.http import found_or_404, int_param, json_error, wants_json
 from closeloop.core.money import format_money
 
@@ -357,19 +355,6 @@ EXPORT_COLUMNS = [
 ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(deals: Any) -> Any:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # lets spreadsheet programs read the file as UTF-8
-    yield writer.writerow([name for name, _ in EXPORT_COLUMNS])
-    for deal in deals.iterator(chunk_size=2000):
-        yield writer.writerow([neutralise_cell(get(deal)) for _, get in EXPORT_COLUMNS])
-
-
 def _sort_columns(filters: DealFilters) -> list[tuple[str, str]]:
     """Column headers that sort; clicking the sorted one again reverses it."""
     columns = [
@@ -398,10 +383,7 @@ def deal_list_view(request: HttpRequest) -> HttpResponseBase:
     filters = DealFilters.from_query(request.GET)
     deals = deal_list(user=request.user, filters=filters)
     if request.GET.get("format") == "csv":
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response = StreamingHttpResponse(_csv_rows(deals), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="deals-{stamp}.csv"'
-        return response
+        return csv_download(deals, EXPORT_COLUMNS, "deals")  # type: ignore[no-any-return]
     page = Paginator(deals, 50).get_page(request.GET.get("page"))
     stages = Stage.objects.select_related("pipeline").order_by("pipeline__position", "position")
     return render(
