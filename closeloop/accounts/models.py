@@ -102,6 +102,9 @@ class WorkspaceSettings(TimestampedModel):
     rep_visibility = models.CharField(
         max_length=8, choices=RepVisibility.choices, default=RepVisibility.OWN
     )
+    qualify_threshold = models.PositiveSmallIntegerField(
+        default=60, help_text="scorecard score (0–100) from which a lead is sales-qualified"
+    )
 
     class Meta:
         verbose_name_plural = "workspace settings"

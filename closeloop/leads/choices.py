@@ -5,6 +5,48 @@ class LeadStatus(models.TextChoices):
     NEW = "new", "New"
     CONTACTED = "contacted", "Contacted"
     QUALIFYING = "qualifying", "Qualifying"
+    # the three outcomes: every lead ends in exactly one of them
+    QUALIFIED = "qualified", "Sales-qualified"
+    NURTURING = "nurturing", "Nurturing"
+    DISQUALIFIED = "disqualified", "Discarded"
+
+
+# statuses a lead is still being worked in (the inbox); the rest are outcomes
+OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFYING)
+
+
+class CriterionStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    NO = "no", "No"
+    PARTLY = "partly", "Partly"
+    YES = "yes", "Yes"
+
+
+# share of a criterion's weight each answer earns
+CRITERION_POINTS = {
+    CriterionStatus.UNKNOWN: 0.0,
+    CriterionStatus.NO: 0.0,
+    CriterionStatus.PARTLY: 0.5,
+    CriterionStatus.YES: 1.0,
+}
+
+# key, name, question: the four built-in criteria (BANT); admins may add more
+BANT_CRITERIA = [
+    ("budget", "Budget", "Can they pay for it? Amount or range."),
+    ("authority", "Authority", "Who decides, and is our contact the decision-maker?"),
+    ("need", "Need", "The problem, in their words."),
+    ("timeline", "Timeline", "When do they intend to buy?"),
+]
+
+DEFAULT_DISQUALIFY_REASONS = [
+    "No budget",
+    "No need",
+    "Not the decision-maker",
+    "No timeline",
+    "Competitor customer",
+    "Spam",
+    "Other",
+]
 
 
 class CampaignChannel(models.TextChoices):

@@ -117,7 +117,7 @@ def _merge_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 @login_required
 def lead_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
     pair = found_or_404(duplicate_pair_get(user=request.user, pk=pk))
-    if pair.other_lead is None:
+    if pair.lead is None or pair.other_lead is None:
         raise Http404("Not a pair of leads")
     a, b = older_first(pair.lead, pair.other_lead)
     rows = merge_rows(a=a, b=b, fields=LEAD_MERGE_FIELDS)

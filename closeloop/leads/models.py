@@ -8,6 +8,7 @@ from closeloop.core.models import AliveManager, TimestampedModel, TrashableModel
 
 from .choices import (
     CampaignChannel,
+    CriterionStatus,
     DuplicateState,
     ImportKind,
     ImportMode,
@@ -177,6 +178,34 @@ class Lead(TrashableModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # qualification: the weighted scorecard total (0–100), kept in step by the scorecard services
+    score = models.PositiveSmallIntegerField(default=0)
+    # the outcome (status qualified / nurturing / disqualified), set only by lead_qualify,
+    # lead_nurture and lead_disqualify
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    outcome_note = models.TextField(blank=True)
+    status_before_outcome = models.CharField(
+        max_length=12, choices=LeadStatus.choices, blank=True, help_text="restored on reopen"
+    )
+    override_reason = models.TextField(
+        blank=True, help_text="why a manager qualified it below the threshold"
+    )
+    disqualify_reason = models.ForeignKey(
+        "DisqualifyReason", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    nurture_reason = models.CharField(max_length=300, blank=True)
+    nurture_until = models.DateField(null=True, blank=True, db_index=True)
+    nurture_returned_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the last nurture period ended and it came back"
+    )
+    nurture_count = models.PositiveSmallIntegerField(default=0)
 
     objects = AliveManager.from_queryset(LeadQuerySet)()
     with_trashed = LeadQuerySet.as_manager()
@@ -196,9 +225,15 @@ class Lead(TrashableModel):
 
 
 class DuplicatePair(TimestampedModel):
-    """Two leads (or a lead and a contact) that look like the same person, with the evidence."""
+    """Two records that look like the same person, with the evidence: lead–lead, lead–contact
+    (lead set) or contact–contact (contact set)."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "people.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     other_lead = models.ForeignKey(
         Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -227,10 +262,21 @@ class DuplicatePair(TimestampedModel):
                 name="duplicate_pair_leads_unique",
                 condition=models.Q(other_lead__isnull=False),
             ),
+            models.UniqueConstraint(
+                fields=["lead", "other_contact"],
+                name="duplicate_pair_lead_contact_unique",
+                condition=models.Q(lead__isnull=False, other_contact__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["contact", "other_contact"],
+                name="duplicate_pair_contacts_unique",
+                condition=models.Q(contact__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.lead_id} ~ {self.other_lead_id or self.other_contact_id} ({self.score})"
+        first = self.lead_id or self.contact_id
+        return f"{first} ~ {self.other_lead_id or self.other_contact_id} ({self.score})"
 
 
 class WebForm(TimestampedModel):
@@ -288,3 +334,118 @@ class RateLimitHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}@{self.window_start}: {self.count}"
+
+
+class QualificationCriterion(TimestampedModel):
+    """One scorecard item (the four of BANT, plus any an admin adds) and its weight in the score."""
+
+    key = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    question = models.CharField(max_length=300, blank=True)
+    weight = models.PositiveSmallIntegerField(default=25)
+    position = models.PositiveIntegerField(default=0)
+    is_builtin = models.BooleanField(default=False, help_text="BANT items cannot be deleted")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = "qualification criteria"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScorecardItem(TimestampedModel):
+    """A lead's answer on one criterion: its status, a note, and the criterion's own details."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="scorecard")
+    criterion = models.ForeignKey(
+        QualificationCriterion, on_delete=models.CASCADE, related_name="answers"
+    )
+    status = models.CharField(
+        max_length=7, choices=CriterionStatus.choices, default=CriterionStatus.UNKNOWN
+    )
+    note = models.TextField(blank=True)
+    # Budget
+    budget_min = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    budget_max = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    budget_currency = models.CharField(max_length=3, blank=True)
+    # Authority
+    decision_maker = models.CharField(max_length=200, blank=True, help_text="who decides")
+    contact_is_decision_maker = models.BooleanField(null=True, blank=True)
+    # Need (the problem in their words) and custom criteria use the note;
+    # Timeline
+    buy_by = models.DateField(null=True, blank=True, help_text="when they intend to buy")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["criterion__position", "criterion_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "criterion"], name="scorecard_item_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}: {self.status}"
+
+
+class DisqualifyReason(TimestampedModel):
+    """Why a lead was discarded (a configurable list); retired reasons stay on old leads."""
+
+    name = models.CharField(max_length=120, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssignmentRule(TimestampedModel):
+    """Who gets a new unowned lead: the first active rule whose conditions match assigns it,
+    to one user or round-robin within a team, skipping reps at their cap of open leads."""
+
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    cap_per_rep = models.PositiveIntegerField(
+        null=True, blank=True, help_text="most open leads a rep may hold; empty for no cap"
+    )
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="round-robin position",
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -169,7 +169,8 @@ def lead_duplicate_flags(*, user: Any, lead: Lead) -> list[DuplicateFlag]:
             other_lead = leads.get(pair.other_lead_id) if pair.other_lead_id else None
             other_contact = contacts.get(pair.other_contact_id) if pair.other_contact_id else None
         else:
-            other_lead, other_contact = leads.get(pair.lead_id), None
+            other_lead = leads.get(pair.lead_id) if pair.lead_id else None
+            other_contact = None
         flags.append(
             DuplicateFlag(pair, other_lead, other_contact, not (other_lead or other_contact))
         )

@@ -63,6 +63,10 @@ class Contact(TrashableModel):
         on_delete=models.SET_NULL,
         related_name="contacts",
     )
+    # consent to marketing email: when and how it was given (carried over from the lead)
+    marketing_consent = models.BooleanField(default=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_method = models.CharField(max_length=200, blank=True)
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
     import_batch = models.ForeignKey(
         "leads.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -109,6 +109,21 @@ class Deal(TrashableModel):
     import_batch = models.ForeignKey(
         "leads.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # attribution, carried over from the lead it was qualified from (or set by hand / import)
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    source = models.ForeignKey(
+        "leads.Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    campaign = models.ForeignKey(
+        "leads.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
 
     objects = AliveManager.from_queryset(DealQuerySet)()
     with_trashed = DealQuerySet.as_manager()

@@ -84,7 +84,14 @@ def test_campaign_detail_lists_visible_leads_and_counts_by_status(rep_client, re
     LeadFactory(owner=rep, last_name="Elsewhere")
     response = rep_client.get(reverse("leads:campaign_detail", args=[campaign.pk]))
     counts = {value: n for value, _, n in response.context["status_counts"]}
-    assert counts == {"new": 1, "contacted": 2, "qualifying": 0}
+    assert counts == {
+        "new": 1,
+        "contacted": 2,
+        "qualifying": 0,
+        "qualified": 0,
+        "nurturing": 0,
+        "disqualified": 0,
+    }
     assert response.context["total"] == 3
     html = response.content.decode()
     assert "Alpha" in html and "Gamma" in html
