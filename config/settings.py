@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "closeloop.core.context_processors.workspace",
+                "closeloop.core.context_processors.notifications",
             ],
             "builtins": ["closeloop.core.templatetags.closeloop"],
         },

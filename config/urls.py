@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("closeloop.leads.webform_urls")),
     path("imports/", include("closeloop.leads.import_urls")),
     path("trash/", core_views.trash, name="trash"),
+    path("notifications/", include("closeloop.activities.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

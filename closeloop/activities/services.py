@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
 
 from .choices import ActivityKind
-from .models import Activity
+from .models import Activity, Notification
 
 MAX_NOTE_LENGTH = 100_000
 
@@ -50,3 +51,22 @@ def activity_create(
         organization=organization,
         lead=lead,
     )
+
+
+def notification_create(
+    *, recipient: Any, kind: str, title: str, body: str = "", url: str = ""
+) -> Notification | None:
+    """Tell a user something in the app (the bell); inactive or missing users get nothing."""
+    if recipient is None or not getattr(recipient, "is_active", False):
+        return None
+    return Notification.objects.create(
+        recipient=recipient, kind=kind, title=title[:200], body=body, url=url[:300]
+    )
+
+
+def notification_mark_read(*, actor: Any, notification_ids: list[int] | None = None) -> int:
+    """Mark the actor's notifications read: the given ones, or all of them when none are given."""
+    unread = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())

@@ -17,9 +17,9 @@ from .conftest import LeadFactory, PairFactory
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("duplicates:list")
-# session, user, workspace setting; lead pairs: count, page, their contacts' emails;
+# session, user, workspace setting, unread notifications; lead pairs: count, page, their contacts' emails;
 # contact pairs: shared emails, similar names, the contacts, their emails
-LIST_QUERIES = 10
+LIST_QUERIES = 11
 
 
 def test_empty_state(rep_client):

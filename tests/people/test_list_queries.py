@@ -15,9 +15,10 @@ from .conftest import ContactPhoneFactory
 
 pytestmark = pytest.mark.django_db
 
-# session, user, workspace setting (rep visibility), count, page, 2 prefetches, 2 filter choices
-LIST_QUERIES = 9
-DETAIL_QUERIES = 9  # + organization, contacts with 2 prefetches, deals, timeline
+# session, user, workspace setting (rep visibility), unread notifications, count, page,
+# 2 prefetches, 2 filter choices
+LIST_QUERIES = 10
+DETAIL_QUERIES = 10  # session, user, workspace, unread notifications + organization, contacts with 2 prefetches, deals, timeline
 
 
 @pytest.fixture(autouse=True)
