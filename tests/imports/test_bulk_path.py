@@ -6,6 +6,7 @@ import csv
 import gc
 import io
 
+import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from hypothesis import given, settings
@@ -92,3 +93,19 @@ def test_garbage_collection_is_as_before_after_an_import(run_import):
     run_import(_csv([["Anna", "Berg", "a@x.example", ""]]))
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == 0
+
+
+def test_sqlite_settings_are_as_before_after_an_import(run_import):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings")
+    pragmas = ("cache_size", "wal_autocheckpoint")
+
+    def current() -> list[int]:
+        with connection.cursor() as cursor:
+            return [cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in pragmas]
+
+    before = current()
+    batch = run_import(_csv([["Anna", "Berg", "a@x.example", ""]]))
+    assert batch.created_count == 1 and current() == before

@@ -34,6 +34,7 @@ from .writes import RowInserter
 logger = logging.getLogger(__name__)
 CHUNK = 5000
 SQLITE_CACHE_KB = 64 * 1024
+SQLITE_CHECKPOINT_PAGES = 256 * 1024  # 1 GB of 4 KB pages: more than a million-row import
 GC_THRESHOLD = 100_000
 DRY_RUN_FAILURES_KEPT = 100
 Progress = Callable[[int, int | None], None]
@@ -299,19 +300,33 @@ def _quiet_gc() -> Iterator[None]:
 
 @contextmanager
 def _sqlite_cache() -> Iterator[None]:
-    """A bigger SQLite page cache while importing: the indexes of a large table stay in memory."""
+    """SQLite while importing: a bigger page cache (the indexes of a large table stay in
+    memory) and one WAL checkpoint at the end instead of one after nearly every chunk.
+
+    A checkpoint writes the changed pages into the database file and syncs it; chunks touch
+    the same index pages again and again, so checkpointing each chunk writes them many times
+    (a tenth of a second a chunk). The WAL is synced as before (synchronous=NORMAL), so what
+    is committed stays as safe as ever; the WAL file just grows to the import's size until
+    the checkpoint at the end, and the settings go back to what they were.
+    """
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        checkpoint = cursor.fetchone()[0]
         cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KB}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+            if not connection.in_atomic_block:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _read_ahead(rows: Iterator[RowIn], prepare: Callable[[RowIn], None]) -> Iterator[list[RowIn]]:

@@ -40,7 +40,7 @@ def valid_email(email: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=10_000)
 def phone_e164(phone: str) -> str:
     """E.164 of a phone cell; files repeat the same numbers (a switchboard, a duplicate row)."""
     return normalize_phone_fast(phone)
