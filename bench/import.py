@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import random
@@ -27,65 +28,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "var" / "bench"
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
-FIRST = [
-    "Anna",
-    "Ben",
-    "Carla",
-    "David",
-    "Elif",
-    "Finn",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Katrin",
-    "Luis",
-    "Maya",
-    "Noah",
-    "Olga",
-    "Paul",
-    "Rosa",
-    "Sami",
-    "Tara",
-    "Omar",
-]
-LAST = [
-    "Berg",
-    "Costa",
-    "Dubois",
-    "Engel",
-    "Fischer",
-    "Garcia",
-    "Hansen",
-    "Ivanova",
-    "Jensen",
-    "Keller",
-    "Lindqvist",
-    "Moreau",
-    "Novak",
-    "Okafor",
-    "Petrov",
-    "Rossi",
-    "Schmidt",
-]
-WORDS = [
-    "Alder",
-    "Brightwater",
-    "Cobalt",
-    "Dovetail",
-    "Evergreen",
-    "Foxglove",
-    "Granite",
-    "Harbor",
-    "Ironwood",
-    "Juniper",
-    "Kestrel",
-    "Lumen",
-    "Meridian",
-    "Northwind",
-]
-KINDS = ["Bakery", "Dental", "Logistics", "Architects", "Consulting", "Fitness", "Motors"]
-SOURCES = ["Website form", "Referral", "Email campaign", "Paid ads", "Social media", "Event"]
+# the demo data's names (closeloop.core.demo) and the default sources, loaded with Django
+FIRST: list[str] = []
+LAST: list[str] = []
+WORDS: list[str] = []
+KINDS: list[str] = []
+SOURCES: list[str] = []
+
+
+def _load_names() -> None:
+    """Fill the name lists from the demo data command and the default sources migration."""
+    import importlib
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from closeloop.core import demo
+
+    sources = importlib.import_module("closeloop.leads.migrations.0002_default_sources")
+    FIRST[:], LAST[:] = demo.FIRST, demo.LAST
+    WORDS[:], KINDS[:] = demo.COMPANY_WORDS, demo.COMPANY_KINDS
+    SOURCES[:] = sources.SOURCES
 
 
 def _person(i: int, rng: random.Random, prefix: str) -> list[str]:
@@ -110,6 +75,7 @@ def existing_lead(i: int) -> list[str]:
 
 def make_csv(path: Path, rows: int, existing: int) -> None:
     """Rows with 5 % in-file duplicates and 5 % duplicates of existing leads."""
+    _load_names()
     rng = random.Random(42)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -145,6 +111,7 @@ def setup_child(args: argparse.Namespace) -> None:
     from closeloop.leads.imports.writes import RowInserter
     from closeloop.leads.models import Lead
 
+    _load_names()
     call_command("migrate", verbosity=0)
     User.objects.create_user("admin@bench.test", "x", role=Role.ADMIN)
     now = timezone.now()
@@ -238,9 +205,11 @@ def _psql(sql: str) -> None:
 def run(db: str, args: argparse.Namespace) -> dict:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", PYTHONPATH=str(ROOT))
     env["DB_CONN_MAX_AGE"] = "0"
-    tag = f"{args.existing}"
+    # a new migration (say, other indexes) needs a new base database
+    migrations = sorted(p.name for p in ROOT.glob("closeloop/*/migrations/0*.py"))
+    tag = f"{args.existing}_{hashlib.sha256(' '.join(migrations).encode()).hexdigest()[:8]}"
     if db == "postgres":
-        base, work = f"closeloop_bench_import_base_{tag}", "closeloop_bench_import"
+        base, work = f"{args.pg_name}_base_{tag}", args.pg_name
         exists = subprocess.run(
             ["psql", f"{PG_SERVER}/{base}", "-qtc", "SELECT 1"], capture_output=True, check=False
         )
@@ -268,6 +237,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--existing", type=int, default=100_000)
     parser.add_argument("--csv", type=Path, default=None)
+    parser.add_argument(
+        "--pg-name", default="closeloop_bench_import", help="PostgreSQL database to import into"
+    )
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

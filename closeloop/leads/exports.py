@@ -6,7 +6,6 @@ file that is then sent in chunks. Cells that a spreadsheet would run as a formul
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from closeloop.core.export import neutralise_cell
+from closeloop.core.export import csv_download, neutralise_cell
 
 from .models import Lead
 
@@ -66,23 +65,13 @@ LEAD_COLUMNS: list[Column] = [
 ]
 
 
+def _related(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    return leads.select_related("owner", "source", "campaign", "organization", "created_by")
+
+
 def _rows(leads: QuerySet[Lead]) -> Iterator[list[Any]]:
-    qs = leads.select_related("owner", "source", "campaign", "organization", "created_by")
-    for lead in qs.iterator(chunk_size=CHUNK):
+    for lead in _related(leads).iterator(chunk_size=CHUNK):
         yield [neutralise_cell(get(lead)) for _, get in LEAD_COLUMNS]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(leads: QuerySet[Lead]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # lets spreadsheet programs read the file as UTF-8
-    yield writer.writerow([name for name, _ in LEAD_COLUMNS])
-    for row in _rows(leads):
-        yield writer.writerow(row)
 
 
 def _file_name(extension: str) -> str:
@@ -91,9 +80,7 @@ def _file_name(extension: str) -> str:
 
 def leads_csv_response(leads: QuerySet[Lead]) -> StreamingHttpResponse:
     """The leads as a CSV download, written while it is sent."""
-    response = StreamingHttpResponse(_csv_lines(leads), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_file_name("csv")}"'
-    return response
+    return csv_download(_related(leads), LEAD_COLUMNS, "leads")  # type: ignore[no-any-return]
 
 
 def _xlsx_value(value: Any) -> Any:

@@ -6,9 +6,7 @@ workspace, which reps may not even see).
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.core.exceptions import DomainError
-from closeloop.core.export import neutralise_cell
+from closeloop.core.export import csv_download
 from closeloop.core.http import found_or_404
 
 from .choices import ImportState
@@ -201,28 +199,13 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv(rows: Iterator[list[str]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    for row in rows:
-        yield writer.writerow([neutralise_cell(cell) for cell in row])
-
-
 @login_required
 @require_GET
 def import_failed_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = _batch(request, pk)
-    response = StreamingHttpResponse(
-        _csv(selectors.import_failed_rows(batch=batch)), content_type="text/csv; charset=utf-8"
-    )
+    rows, columns = selectors.import_failed_export(batch=batch)
     stem = batch.file_name.rsplit(".", 1)[0]
-    response["Content-Disposition"] = f'attachment; filename="{stem}-failed-rows.csv"'
-    return response
+    return csv_download(rows, columns, f"{stem}-failed-rows")  # type: ignore[no-any-return]
 
 
 @login_required

@@ -122,6 +122,13 @@ class LeadQuerySet(VisibleQuerySet, TrashQuerySet):  # type: ignore[override]
     pass
 
 
+def _index_when_set(field: str, name: str) -> models.Index:
+    """An index of the rows that have a value in `field` (most leads leave it empty)."""
+    return models.Index(
+        fields=[field], name=name, condition=models.Q(**{f"{field}__isnull": False})
+    )
+
+
 class Lead(TrashableModel):
     """A person (and company) who may buy, before qualification; keeps where it came from."""
 
@@ -132,7 +139,7 @@ class Lead(TrashableModel):
     phone_e164 = models.CharField(max_length=20, blank=True, db_index=True)
     job_title = models.CharField(max_length=150, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
-    company_domain = models.CharField(max_length=200, blank=True, db_index=True)
+    company_domain = models.CharField(max_length=200, blank=True)
     website = models.CharField(max_length=300, blank=True)
     company_size = models.CharField(max_length=30, blank=True)
     industry = models.CharField(max_length=100, blank=True)
@@ -143,6 +150,7 @@ class Lead(TrashableModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,  # partial index in Meta
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -150,13 +158,19 @@ class Lead(TrashableModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,  # (owner, status) in Meta serves owner lookups
     )
     status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        db_index=False,  # partial index in Meta
     )
     utm_source = models.CharField(max_length=200, blank=True)
     utm_medium = models.CharField(max_length=200, blank=True)
@@ -167,7 +181,7 @@ class Lead(TrashableModel):
     consent_at = models.DateTimeField(null=True, blank=True)
     consent_method = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
-    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    external_id = models.CharField(max_length=100, blank=True)  # partial index in Meta
     import_batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
@@ -189,6 +203,7 @@ class Lead(TrashableModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # partial index in Meta
     )
     outcome_note = models.TextField(blank=True)
     status_before_outcome = models.CharField(
@@ -198,10 +213,15 @@ class Lead(TrashableModel):
         blank=True, help_text="why a manager qualified it below the threshold"
     )
     disqualify_reason = models.ForeignKey(
-        "DisqualifyReason", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+        "DisqualifyReason",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_index=False,  # partial index in Meta
     )
     nurture_reason = models.CharField(max_length=300, blank=True)
-    nurture_until = models.DateField(null=True, blank=True, db_index=True)
+    nurture_until = models.DateField(null=True, blank=True)  # partial index in Meta
     nurture_returned_at = models.DateTimeField(
         null=True, blank=True, help_text="when the last nurture period ended and it came back"
     )
@@ -213,7 +233,30 @@ class Lead(TrashableModel):
     class Meta:
         ordering = ["-created_at", "-pk"]
         base_manager_name = "with_trashed"
-        indexes = [models.Index(fields=["owner", "status"]), models.Index(fields=["last_name"])]
+        # Every index costs each insert (a million-row import writes every one of them), so
+        # columns that most leads leave empty get partial indexes: the rows that have a value
+        # are still found, the empty ones cost nothing. company_domain has no index (nothing
+        # looks leads up by it); owner lookups use (owner, status).
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["last_name"]),
+            *(
+                _index_when_set(field, name)
+                for field, name in (
+                    ("organization", "lead_organization_set_idx"),
+                    ("campaign", "lead_campaign_set_idx"),
+                    ("outcome_by", "lead_outcome_by_set_idx"),
+                    ("disqualify_reason", "lead_disqualify_set_idx"),
+                    ("nurture_until", "lead_nurture_until_set_idx"),
+                )
+            ),
+            # queries must say external_id > '' too (an empty id is no id), see imports
+            models.Index(
+                fields=["external_id"],
+                name="lead_external_id_set_idx",
+                condition=models.Q(external_id__gt=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -9,6 +9,7 @@ only the rows that fail again are marked failed.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import queue
@@ -33,6 +34,8 @@ from .writes import RowInserter
 logger = logging.getLogger(__name__)
 CHUNK = 5000
 SQLITE_CACHE_KB = 64 * 1024
+SQLITE_CHECKPOINT_PAGES = 256 * 1024  # 1 GB of 4 KB pages: more than a million-row import
+GC_THRESHOLD = 100_000
 DRY_RUN_FAILURES_KEPT = 100
 Progress = Callable[[int, int | None], None]
 
@@ -229,10 +232,24 @@ def _ragged(rows: list[RowIn]) -> tuple[list[RowIn], list[Outcome]]:
     return good, bad
 
 
+def _commit_without_waiting() -> None:
+    """PostgreSQL: this chunk's commit does not wait for its WAL to reach the disk.
+
+    A crash can lose the last chunks committed (never corrupt them); each chunk holds its rows
+    with the batch's counts, so the batch still reconciles, and the batch's final save is an
+    ordinary commit that flushes everything before it. SQLite (WAL, synchronous=NORMAL)
+    already commits without a sync, and its settings are left as they are.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _process(handler: Handler, rows: list[RowIn], write: Callable[[list[Outcome]], None]):
     good, outcomes = _ragged(rows)
     try:
         with transaction.atomic():
+            _commit_without_waiting()
             outcomes += handler.process(good)
             write(outcomes)
         handler.committed()
@@ -262,20 +279,54 @@ def _process(handler: Handler, rows: list[RowIn], write: Callable[[list[Outcome]
 
 
 @contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """No full garbage collections over the run's long-lived lookups while rows stream through.
+
+    A big import allocates millions of short-lived objects, and every few thousand the cyclic
+    collector walks all tracked objects, the existing-records index among them: a fifth of
+    the run's time. Rows make no reference cycles, so the objects alive at the start are set
+    aside (gc.freeze) and young ones are collected less often; all is as before afterwards.
+    """
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+@contextmanager
 def _sqlite_cache() -> Iterator[None]:
-    """A bigger SQLite page cache while importing: the indexes of a large table stay in memory."""
+    """SQLite while importing: a bigger page cache (the indexes of a large table stay in
+    memory) and one WAL checkpoint at the end instead of one after nearly every chunk.
+
+    A checkpoint writes the changed pages into the database file and syncs it; chunks touch
+    the same index pages again and again, so checkpointing each chunk writes them many times
+    (a tenth of a second a chunk). The WAL is synced as before (synchronous=NORMAL), so what
+    is committed stays as safe as ever; the WAL file just grows to the import's size until
+    the checkpoint at the end, and the settings go back to what they were.
+    """
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        checkpoint = cursor.fetchone()[0]
         cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KB}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+            if not connection.in_atomic_block:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _read_ahead(rows: Iterator[RowIn], prepare: Callable[[RowIn], None]) -> Iterator[list[RowIn]]:
@@ -342,6 +393,7 @@ def run_batch(batch: ImportBatch, *, actor: Any, progress: Progress | None = Non
         _save_counts(batch, totals, rows_read)
 
     with (
+        _quiet_gc(),
         _sqlite_cache(),
         batch.file.open("rb") as stream,
         open_table(stream, name=batch.file_name) as table,

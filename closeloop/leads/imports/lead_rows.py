@@ -7,6 +7,7 @@ They run on the reading thread, ahead of the chunk that writes the rows. Choice 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,20 +22,28 @@ from .values import cell_text
 
 _IDENTIFYING = {"first_name", "last_name", "phone", "company_name"}
 LABELS = {name: field_spec("leads", name).label for name in TEXT_LIMITS}
-_USER = re.compile(validate_email.user_regex.pattern, validate_email.user_regex.flags)
-_DOMAIN = re.compile(validate_email.domain_regex.pattern, validate_email.domain_regex.flags)
+# The everyday shape of an address (lower-case, as rows are): one precompiled match that
+# accepts only what Django's EmailValidator accepts too; anything else is asked of it.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_+\-]+(?:\.[a-z0-9_+\-]+)*@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
 
 
 def valid_email(email: str) -> bool:
-    """Django's EmailValidator, with its own patterns tried first (fast) for the usual case."""
-    user, _, domain = email.rpartition("@")
-    if user and len(email) <= 320 and _USER.match(user) and _DOMAIN.match(domain):
+    """Django's EmailValidator, with a precompiled check first (fast) for the usual case."""
+    if len(email) <= 320 and _PLAIN_EMAIL.fullmatch(email):
         return True
     try:
         validate_email(email)
     except ValidationError:
         return False
     return True
+
+
+@lru_cache(maxsize=10_000)
+def phone_e164(phone: str) -> str:
+    """E.164 of a phone cell; files repeat the same numbers (a switchboard, a duplicate row)."""
+    return normalize_phone_fast(phone)
 
 
 def clean_lead_row(raw: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +78,7 @@ def clean_lead_row(raw: dict[str, Any]) -> dict[str, Any]:
     if not (email or out.keys() & _IDENTIFYING):
         raise RowError("Name", "a lead needs at least a name, an email, a phone or a company")
     phone = out.get("phone")
-    out["phone_e164"] = normalize_phone_fast(phone) if phone else ""
+    out["phone_e164"] = phone_e164(phone) if phone else ""
     domain = out.get("company_domain")
     if domain:
         domain = domain.lower().removeprefix("https://").removeprefix("http://")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as default
 from itertools import islice
@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from closeloop.accounts.visibility import owner_filter
 
 from ..choices import RowOutcome
-from ..models import ImportBatch
+from ..models import ImportBatch, ImportRow
 from .engine import Outcome, RowIn, preview_batch
 from .mapping import FieldSpec, field_spec, fields_for
 from .reading import open_table
@@ -123,15 +123,34 @@ def import_preview(
     return preview_batch(batch, actor=user, limit=limit)
 
 
+def _failed_cells(row: ImportRow, width: int) -> list[str]:
+    """A failed row's cells as the file had them, then its error."""
+    cells = list((row.data or {}).get("cells", []))
+    cells += [""] * (width - len(cells))
+    return [*cells, f"row {row.row_number}: {row.error}"]
+
+
 def import_failed_rows(*, batch: ImportBatch) -> Iterator[list[str]]:
     """The failed rows as the file had them, plus an “error” column: header first."""
     headers = list(batch.options.get("headers", []))
     yield [*headers, "error"]
     rows = batch.rows.filter(outcome=RowOutcome.FAILED).order_by("row_number")
     for row in rows.iterator(chunk_size=2000):
-        cells = list((row.data or {}).get("cells", []))
-        cells += [""] * (len(headers) - len(cells))
-        yield [*cells, f"row {row.row_number}: {row.error}"]
+        yield _failed_cells(row, len(headers))
+
+
+def import_failed_export(
+    *, batch: ImportBatch
+) -> tuple[QuerySet[ImportRow], list[tuple[str, Callable[[ImportRow], str]]]]:
+    """The failed rows and the columns of their download: the file's own, then “error”."""
+    headers = [*batch.options.get("headers", []), "error"]
+    width = len(headers) - 1
+
+    def column(i: int) -> Callable[[ImportRow], str]:
+        return lambda row: _failed_cells(row, width)[i]
+
+    rows = batch.rows.filter(outcome=RowOutcome.FAILED).order_by("row_number")
+    return rows, [(name, column(i)) for i, name in enumerate(headers)]
 
 
 def import_saved_mappings(*, user: Any, kind: str) -> dict[str, ImportBatch]:

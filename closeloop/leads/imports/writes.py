@@ -37,6 +37,23 @@ def copy_text(value: Any) -> str:
     return str(value).translate(_ESCAPES)
 
 
+def _json_value(value: Any) -> Any:
+    """Values json cannot write as they are (prepared datetimes and dates, decimals)."""
+    return str(value)
+
+
+def _copy_block(rows: Sequence[Sequence[Any]], end: str) -> str:
+    """Rows in COPY's text format. Text values that hold no character COPY escapes (the usual
+    case) go in as they are; other values, or all of them when some text needs it, are
+    written by copy_text one by one."""
+    texts = "".join([v for row in rows for v in row if v.__class__ is str])
+    if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
+        return "".join("\t".join(map(copy_text, row)) + end for row in rows)
+    return "".join(
+        "\t".join([v if v.__class__ is str else copy_text(v) for v in row]) + end for row in rows
+    )
+
+
 class RowInserter:
     """Writes rows of `varying` field values; other columns take `constants` or their default."""
 
@@ -75,9 +92,23 @@ class RowInserter:
                 # COPY's text format, written a chunk at a time: the constant columns are
                 # rendered once, not adapted again for every row
                 end = "\t" + "\t".join(map(copy_text, tail)) + "\n" if tail else "\n"
-                block = "".join("\t".join(map(copy_text, row)) + end for row in rows)
+                block = _copy_block(rows, end)
                 with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                     copy.write(block)
+            elif connection.vendor == "sqlite":
+                # The whole chunk as one JSON parameter, unpacked by SQLite itself: one
+                # statement, so SQLite inserts (and updates every index) without taking
+                # Python's GIL back after each row, while the reader thread parses on.
+                width = len(self.varying)
+                picks = ", ".join(f"value ->> {i}" for i in range(width))
+                marks = ", ".join(["%s"] * len(tail))
+                select = f"{picks}, {marks}" if tail else picks
+                cursor.execute(
+                    # names come from the model's own metadata, never from input
+                    f"INSERT INTO {table} ({cols}) SELECT {select} "  # noqa: S608
+                    "FROM json_each(%s)",
+                    [*tail, json.dumps(rows, default=_json_value)],
+                )
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
                 cursor.executemany(
