@@ -209,6 +209,15 @@ def lead_assign_auto(*, lead: Lead) -> User | None:
     return lead.owner
 
 
+def assignment_rule_list() -> list[AssignmentRule]:
+    """Every rule in the order they are tried, with what the settings page shows."""
+    return list(
+        AssignmentRule.objects.select_related("source", "campaign", "team", "user").order_by(
+            "position", "pk"
+        )
+    )
+
+
 def assignment_preview(*, rules: list[AssignmentRule]) -> dict[int, User | None]:
     """Who each rule would give its next lead to now (read-only; nothing is locked)."""
     pool = _load_pool(rules)
