@@ -121,7 +121,7 @@ def leads_assign_auto_bulk(lead_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     rules = list(
-        AssignmentRule.objects.select_for_update()
+        AssignmentRule.objects.select_for_update(of=("self",))
         .filter(is_active=True)
         .select_related("last_assigned")
         .order_by("position", "pk")
