@@ -107,7 +107,9 @@ def _managers_to_warn(rule: AssignmentRule) -> list[User]:
     if team_id is None and rule.user_id:
         team = Team.objects.filter(members=rule.user_id).order_by("pk").first()
         team_id = team.pk if team else None
-    managers = list(User.objects.filter(teams=team_id, role=Role.MANAGER, is_active=True))
+    managers = []
+    if team_id is not None:
+        managers = list(User.objects.filter(teams=team_id, role=Role.MANAGER, is_active=True))
     return managers or list(User.objects.filter(role=Role.ADMIN, is_active=True))
 
 

@@ -206,3 +206,11 @@ def test_reorder_keeps_positions_unique(admin, team):
     names = list(AssignmentRule.objects.values_list("name", flat=True))
     assert names == ["R0", "R2", "R1"]
     assert list(AssignmentRule.objects.values_list("position", flat=True)) == [1, 2, 3]
+
+
+def test_a_capped_user_rule_without_a_team_warns_the_admins(admin):
+    loner = UserFactory(full_name="Lone Wolf")
+    Lead.objects.create(last_name="Held", owner=loner)
+    assignment_rule_create(actor=admin, data=RuleInput(name="Solo", user=loner, cap_per_rep=1))
+    assert new_lead().owner is None
+    assert Notification.objects.get(recipient=admin).kind == "assignment_capped"
