@@ -3,6 +3,7 @@
 from django.urls import path
 
 from closeloop.accounts import views as account_views
+from closeloop.leads import assignment_views
 from closeloop.pipeline import settings_views as pipeline_views
 
 app_name = "settings"
@@ -25,4 +26,24 @@ urlpatterns = [
     path("users/<int:pk>/active/", account_views.user_set_active, name="user_set_active"),
     path("teams/new/", account_views.team_create, name="team_create"),
     path("workspace/", account_views.workspace, name="workspace"),
+    path("assignment/", assignment_views.assignment_rules, name="assignment_rules"),
+    path("assignment/new/", assignment_views.assignment_rule_create, name="assignment_rule_create"),
+    path(
+        "assignment/<int:pk>/", assignment_views.assignment_rule_edit, name="assignment_rule_edit"
+    ),
+    path(
+        "assignment/<int:pk>/active/",
+        assignment_views.assignment_rule_toggle,
+        name="assignment_rule_toggle",
+    ),
+    path(
+        "assignment/<int:pk>/move/",
+        assignment_views.assignment_rule_move,
+        name="assignment_rule_move",
+    ),
+    path(
+        "assignment/<int:pk>/delete/",
+        assignment_views.assignment_rule_delete,
+        name="assignment_rule_delete",
+    ),
 ]

@@ -3,17 +3,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from closeloop.core.http import int_param
+from closeloop.leads.overview import PERIODS, journey_strip, period_for
 from closeloop.leads.selectors import lead_trash_list
 from closeloop.people.selectors import contact_trash, organization_trash
-from closeloop.pipeline.selectors import deal_trash_list
+from closeloop.pipeline.selectors import deal_trash_list, pipeline_list
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The board is where a salesperson's day starts."""
+    """The whole journey on one strip: leads, each deal stage, won and lost, customers."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    return redirect("pipeline:board")
+    pipelines = list(pipeline_list())
+    chosen = int_param(request, "pipeline")
+    pipeline = next((p for p in pipelines if p.pk == chosen), pipelines[0] if pipelines else None)
+    period = period_for(request.GET.get("period", "month"))
+    strip = journey_strip(user=request.user, pipeline=pipeline, period=period)
+    context = {"nav": "home", "strip": strip, "pipelines": pipelines, "periods": PERIODS}
+    return render(request, "core/home.html", context)
 
 
 @login_required

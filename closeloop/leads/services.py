@@ -18,6 +18,7 @@ from closeloop.core.exceptions import DomainError
 from closeloop.people.models import Organization
 from closeloop.people.phones import normalize_phone
 
+from .assignment import lead_assign_auto, lead_reassignment_record
 from .choices import FREE_MAIL_DOMAINS, DuplicateState, LeadStatus
 from .dedupe import Match, find_exact, find_likely
 from .models import Campaign, DuplicatePair, ImportBatch, Lead, Source
@@ -225,6 +226,8 @@ def lead_create(
         actor=_actor(actor),
         lead=lead,
     )
+    if lead.owner_id is None:
+        lead_assign_auto(lead=lead)
     return LeadResult(lead=lead, created=True, flagged=likely)
 
 
@@ -251,6 +254,7 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
     )
     if exact is not None:
         raise DomainError(_duplicate_message(exact, actor), field=exact.field or "email")
+    previous_owner = current.owner
     changes = []
     for name in LEAD_EDITABLE:
         new = getattr(data, name)
@@ -274,6 +278,10 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
         actor=_actor(actor),
         lead=current,
     )
+    if current.owner is not None and current.owner != previous_owner:
+        lead_reassignment_record(
+            actor=actor, leads=[current], previous={current.pk: previous_owner}, owner=current.owner
+        )
     return current
 
 
@@ -322,18 +330,8 @@ def lead_bulk_assign(*, actor: Any, lead_ids: list[int], owner: User) -> int:
         raise DomainError(f"{owner} is deactivated and cannot own leads.", field="owner")
     leads = list(_bulk_target(actor, lead_ids).select_related("owner"))
     now = timezone.now()
-    Activity.objects.bulk_create(
-        Activity(
-            kind=ActivityKind.CHANGE,
-            subject="Lead reassigned",
-            actor=_actor(actor),
-            lead=lead,
-            body=f"Owner: {lead.owner or '—'} → {owner}",
-            created_at=now,
-        )
-        for lead in leads
-        if lead.owner_id != owner.pk
-    )
+    previous = {lead.pk: lead.owner for lead in leads}
+    lead_reassignment_record(actor=actor, leads=leads, previous=previous, owner=owner)
     return Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
         owner=owner, updated_at=now
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "leads"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("sources/", views.source_list_view, name="source_list"),
+    path("reports/", report_views.lead_reports, name="reports"),
 ]

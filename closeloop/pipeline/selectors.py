@@ -47,6 +47,8 @@ class DealFilters:
     mine: bool = False
     q: str = ""
     sort: str = "-created"
+    closed_from: dt.date | None = None  # won_at / lost_at on or after (with status won / lost)
+    closed_to: dt.date | None = None
 
     @classmethod
     def from_query(cls, params: Any) -> DealFilters:
@@ -56,9 +58,17 @@ class DealFilters:
             value = (params.get(name) or "").strip()
             return int(value) if value.isdigit() else None
 
+        def date(name: str) -> dt.date | None:
+            try:
+                return dt.date.fromisoformat((params.get(name) or "").strip())
+            except ValueError:
+                return None
+
         status = params.get("status") or None
         sort = params.get("sort") or "-created"
         return cls(
+            closed_from=date("closed_from"),
+            closed_to=date("closed_to"),
             pipeline_id=number("pipeline"),
             stage_id=number("stage"),
             status=status if status in DealStatus.values else None,
@@ -92,6 +102,10 @@ def _apply_filters(qs: QuerySet[Deal], *, user: Any, filters: DealFilters) -> Qu
         qs = qs.filter(stage_id=filters.stage_id)
     if filters.status:
         qs = qs.filter(status=filters.status)
+    if filters.status in (DealStatus.WON, DealStatus.LOST) and filters.closed_from:
+        qs = qs.filter(**{f"{filters.status}_at__date__gte": filters.closed_from})
+    if filters.status in (DealStatus.WON, DealStatus.LOST) and filters.closed_to:
+        qs = qs.filter(**{f"{filters.status}_at__date__lte": filters.closed_to})
     if filters.mine:
         qs = qs.filter(owner=user)
     elif filters.owner_id:

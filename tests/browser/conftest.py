@@ -81,4 +81,5 @@ def log_in(page, live_server, email: str, password: str) -> None:  # type: ignor
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/deals/board/")
+    page.wait_for_url(f"{live_server.url}/")  # the home page (the seven-stage strip)
+    page.goto(f"{live_server.url}/deals/board/")  # callers start on the board

@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
 
-from ..choices import RowOutcome
-from ..models import ImportBatch, ImportRow
+from ..assignment import leads_assign_auto_bulk
+from ..choices import ImportKind, RowOutcome
+from ..models import ImportBatch, ImportRow, Lead
 from .reading import open_table
 from .values import cell_text
 from .writes import RowInserter
@@ -408,6 +409,9 @@ def run_batch(batch: ImportBatch, *, actor: Any, progress: Progress | None = Non
             if progress:
                 progress(rows_read, batch.rows_total)
     notes = handler.finish()
+    if not batch.dry_run and batch.kind == ImportKind.LEADS:  # one assignment pass per import
+        unowned = Lead.objects.filter(import_batch=batch, owner__isnull=True)
+        leads_assign_auto_bulk(unowned.values_list("pk", flat=True))
     if batch.dry_run:
         notes["dry_run_failures"] = failures
     batch.options = {**batch.options, **notes}
