@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 # session, user, workspace setting (rep visibility), unread notifications, count, page,
 # 2 prefetches, 2 filter choices
 LIST_QUERIES = 10
-DETAIL_QUERIES = 10  # session, user, workspace, unread notifications + organization, contacts with 2 prefetches, deals, timeline
+# session, user, workspace, unread notifications, organization, contacts with 2 prefetches,
+# deals, timeline
+DETAIL_QUERIES = 10
 
 
 @pytest.fixture(autouse=True)
