@@ -20,8 +20,13 @@ from .conftest import answer, fill_all
 
 def test_conversion_creates_exactly_one_deal_contact_and_organization(lead, rep):
     fill_all(lead)
-    answer(lead, "budget", budget_min=Decimal("4000"), budget_max=Decimal("6000"),
-           budget_currency="EUR")  # fmt: skip
+    answer(
+        lead,
+        "budget",
+        budget_min=Decimal("4000"),
+        budget_max=Decimal("6000"),
+        budget_currency="EUR",
+    )
     deal = lead_qualify(actor=rep, lead=lead, pipeline=default_pipeline())
     assert Deal.objects.count() == 1 and Contact.objects.count() == 1
     assert Organization.objects.count() == 1
@@ -45,15 +50,25 @@ def test_conversion_creates_exactly_one_deal_contact_and_organization(lead, rep)
 def test_scorecard_attribution_consent_and_notes_arrive_on_the_deal(lead, rep):
     fill_all(lead)
     answer(lead, "authority", decision_maker="Admiral Rickover", contact_is_decision_maker=False)
-    deal = lead_qualify(actor=rep, lead=lead, pipeline=default_pipeline(),
-                        stage=stage_named("Proposal"), title="Compiler licence",
-                        value=Decimal("1200"))  # fmt: skip
+    deal = lead_qualify(
+        actor=rep,
+        lead=lead,
+        pipeline=default_pipeline(),
+        stage=stage_named("Proposal"),
+        title="Compiler licence",
+        value=Decimal("1200"),
+    )
     deal.refresh_from_db()
     assert deal.stage.name == "Proposal" and deal.title == "Compiler licence"
     assert deal.value == Decimal("1200.00")
     assert deal.source.name == "Referral" and deal.campaign.name == "Spring fair"
-    assert (deal.utm_source, deal.utm_medium, deal.utm_campaign, deal.utm_term,
-            deal.utm_content) == ("newsletter", "email", "spring", "crm", "banner")  # fmt: skip
+    assert (
+        deal.utm_source,
+        deal.utm_medium,
+        deal.utm_campaign,
+        deal.utm_term,
+        deal.utm_content,
+    ) == ("newsletter", "email", "spring", "crm", "banner")
     note = Activity.objects.get(deal=deal, subject=f"From lead #{lead.pk}")
     assert "Score 100 / 100" in note.body
     assert "Authority: Yes — decides: Admiral Rickover; our contact does not decide" in note.body
@@ -64,8 +79,9 @@ def test_scorecard_attribution_consent_and_notes_arrive_on_the_deal(lead, rep):
 def test_duplicate_contact_and_organization_are_linked_not_copied(lead, rep):
     fill_all(lead)
     org = OrganizationFactory(name="Navy Laboratories", domain="navy.example", owner=rep)
-    existing = ContactEmailFactory(email="grace@navy.example", contact__owner=rep,
-                                   contact__organization=org).contact  # fmt: skip
+    existing = ContactEmailFactory(
+        email="grace@navy.example", contact__owner=rep, contact__organization=org
+    ).contact
     deal = lead_qualify(actor=rep, lead=lead, pipeline=default_pipeline())
     assert deal.contact == existing and deal.organization == org
     assert Contact.objects.count() == 1 and Organization.objects.count() == 1
@@ -86,8 +102,9 @@ def test_a_chosen_contact_and_organization_are_linked(lead, rep):
     fill_all(lead)
     org = OrganizationFactory(name="Elsewhere Inc", owner=rep)
     other = ContactEmailFactory(email="someone@else.example", contact__owner=rep).contact
-    deal = lead_qualify(actor=rep, lead=lead, pipeline=default_pipeline(), contact=other,
-                        organization=org)  # fmt: skip
+    deal = lead_qualify(
+        actor=rep, lead=lead, pipeline=default_pipeline(), contact=other, organization=org
+    )
     assert deal.contact == other and deal.organization == org
     assert Contact.objects.count() == 1
 
@@ -105,8 +122,12 @@ def test_manager_override_needs_a_reason_which_is_recorded(lead, manager):
         lead_qualify(actor=manager, lead=lead, pipeline=default_pipeline(), override_reason="  ")
     assert error.value.field == "override_reason"
     assert Deal.objects.count() == 0
-    deal = lead_qualify(actor=manager, lead=lead, pipeline=default_pipeline(),
-                        override_reason="CEO asked for a quote today")  # fmt: skip
+    deal = lead_qualify(
+        actor=manager,
+        lead=lead,
+        pipeline=default_pipeline(),
+        override_reason="CEO asked for a quote today",
+    )
     lead.refresh_from_db()
     assert lead.override_reason == "CEO asked for a quote today"
     assert "CEO asked for a quote today" in Activity.objects.get(deal=deal, kind="note").body

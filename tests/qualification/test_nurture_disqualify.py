@@ -38,9 +38,15 @@ def _at(days: int) -> dt.datetime:
 def _run_worker() -> None:
     """The db_worker command's own loop, once over every task that is due."""
     Worker(
-        queue_names=["default"], interval=0, batch=True, backend_name="default",
-        startup_delay=False, max_tasks=None, worker_id="test", excluded_queue_names=[],
-    ).run()  # fmt: skip
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    ).run()
 
 
 def _travel(days: int):  # type: ignore[no-untyped-def]
@@ -50,8 +56,9 @@ def _travel(days: int):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def nurtured(lead, rep):  # type: ignore[no-untyped-def]
     answer(lead, "need")
-    return lead_nurture(actor=rep, lead=lead, reason="Budget frozen until Q3",
-                        until=TODAY + dt.timedelta(days=10))  # fmt: skip
+    return lead_nurture(
+        actor=rep, lead=lead, reason="Budget frozen until Q3", until=TODAY + dt.timedelta(days=10)
+    )
 
 
 def test_nurture_parks_the_lead_and_queues_its_return(nurtured, rep):
@@ -95,8 +102,12 @@ def test_sweep_alone_brings_back_a_lead_whose_job_was_lost(nurtured):
 
 def test_renurtured_to_a_later_date_the_old_job_does_nothing(nurtured, rep):
     lead_reopen(actor=rep, lead=nurtured)
-    lead_nurture(actor=rep, lead=nurtured, reason="Call after the summer",
-                 until=TODAY + dt.timedelta(days=30))  # fmt: skip
+    lead_nurture(
+        actor=rep,
+        lead=nurtured,
+        reason="Call after the summer",
+        until=TODAY + dt.timedelta(days=30),
+    )
     assert lead_nurture_return_due(now=_at(10)) == 0
     assert lead_nurture_return_due(now=_at(30)) == 1
     nurtured.refresh_from_db()
@@ -121,8 +132,14 @@ def test_nurture_needs_a_reason_and_a_future_date(lead, rep):
 
 
 def test_remind_me_to_email_makes_a_task_for_the_owner_before_the_date(lead, manager, rep):
-    lead_nurture(actor=manager, lead=lead, reason="Later", until=TODAY + dt.timedelta(days=20),
-                 remind_to_email=True, email_template_note="Send the case study")  # fmt: skip
+    lead_nurture(
+        actor=manager,
+        lead=lead,
+        reason="Later",
+        until=TODAY + dt.timedelta(days=20),
+        remind_to_email=True,
+        email_template_note="Send the case study",
+    )
     task = Activity.objects.get(lead=lead, kind="task")
     assert task.assigned_to == rep and task.done_at is None
     assert TODAY < timezone.localdate(task.due_at) < TODAY + dt.timedelta(days=20)
@@ -159,8 +176,9 @@ def test_disqualify_reason_rules(lead, rep):
 
 def test_rep_cannot_discard_another_reps_lead(others_lead, rep):
     with pytest.raises(DomainError):
-        lead_disqualify(actor=rep, lead=others_lead,
-                        reason=DisqualifyReason.objects.get(name="Spam"))  # fmt: skip
+        lead_disqualify(
+            actor=rep, lead=others_lead, reason=DisqualifyReason.objects.get(name="Spam")
+        )
 
 
 def test_qualified_leads_cannot_be_reopened(lead, rep):

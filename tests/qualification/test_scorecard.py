@@ -33,8 +33,15 @@ def test_equal_weights_yes_and_partly(lead):
 
 
 def test_update_records_a_timeline_entry_with_the_score(lead, rep):
-    scorecard_update(actor=rep, lead=lead, criterion=criterion("budget"), status="yes",
-                     budget_min=1000, budget_max=5000, budget_currency="eur")  # fmt: skip
+    scorecard_update(
+        actor=rep,
+        lead=lead,
+        criterion=criterion("budget"),
+        status="yes",
+        budget_min=1000,
+        budget_max=5000,
+        budget_currency="eur",
+    )
     entry = Activity.objects.filter(lead=lead, subject="Scorecard updated").get()
     assert "Budget: Unknown → Yes" in entry.body and "Score 0 → 25" in entry.body
     item = lead.scorecard.get()
@@ -43,8 +50,14 @@ def test_update_records_a_timeline_entry_with_the_score(lead, rep):
 
 def test_budget_range_must_be_ordered(lead, rep):
     with pytest.raises(DomainError) as error:
-        scorecard_update(actor=rep, lead=lead, criterion=criterion("budget"), status="yes",
-                         budget_min=5000, budget_max=1000)  # fmt: skip
+        scorecard_update(
+            actor=rep,
+            lead=lead,
+            criterion=criterion("budget"),
+            status="yes",
+            budget_min=5000,
+            budget_max=1000,
+        )
     assert error.value.field == "budget_max"
 
 
@@ -77,8 +90,9 @@ def test_custom_criterion_and_weights_recompute_open_leads(lead, admin):
 def test_deactivating_a_criterion_drops_it_from_the_score(lead, admin):
     answer(lead, "budget")
     need = criterion("need")
-    criterion_update(actor=admin, criterion=need, name="Need", question="", weight=25,
-                     is_active=False)  # fmt: skip
+    criterion_update(
+        actor=admin, criterion=need, name="Need", question="", weight=25, is_active=False
+    )
     lead.refresh_from_db()
     assert lead.score == 33
     assert "need" not in [g.criterion.key for g in lead_score_gaps(lead)]

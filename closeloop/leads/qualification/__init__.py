@@ -11,12 +11,14 @@ from .outcomes import (
 )
 from .scorecard import (
     Gap,
+    ScorecardRow,
     criterion_create,
     criterion_delete,
     criterion_update,
     disqualify_reason_create,
     disqualify_reason_update,
     lead_score_gaps,
+    lead_scorecard,
     leads_gaps,
     qualification_defaults_ensure,
     qualification_settings_update,
@@ -27,6 +29,7 @@ from .scorecard import (
 
 __all__ = [
     "Gap",
+    "ScorecardRow",
     "contact_candidates",
     "criterion_create",
     "criterion_delete",
@@ -40,6 +43,7 @@ __all__ = [
     "lead_qualify",
     "lead_reopen",
     "lead_score_gaps",
+    "lead_scorecard",
     "leads_gaps",
     "organization_candidates",
     "qualification_defaults_ensure",

@@ -405,3 +405,21 @@ def qualification_defaults_ensure() -> None:
     if not DisqualifyReason.objects.exists():
         for position, name in enumerate(DEFAULT_DISQUALIFY_REASONS):
             DisqualifyReason.objects.create(name=name, position=position)
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One active criterion on a lead's page, with its saved answer if there is one."""
+
+    criterion: QualificationCriterion
+    item: ScorecardItem | None
+
+    @property
+    def status(self) -> str:
+        return self.item.status if self.item else CriterionStatus.UNKNOWN
+
+
+def lead_scorecard(lead: Lead) -> list[ScorecardRow]:
+    """The lead's answers on every active criterion, in the workspace's order (2 queries)."""
+    items = {i.criterion_id: i for i in lead.scorecard.all()}
+    return [ScorecardRow(c, items.get(c.pk)) for c in active_criteria()]
