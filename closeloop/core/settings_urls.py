@@ -3,6 +3,7 @@
 from django.urls import path
 
 from closeloop.accounts import views as account_views
+from closeloop.leads import qualification_settings_views
 from closeloop.pipeline import settings_views as pipeline_views
 
 app_name = "settings"
@@ -25,4 +26,9 @@ urlpatterns = [
     path("users/<int:pk>/active/", account_views.user_set_active, name="user_set_active"),
     path("teams/new/", account_views.team_create, name="team_create"),
     path("workspace/", account_views.workspace, name="workspace"),
+    path(
+        "qualification/",
+        qualification_settings_views.qualification_settings,
+        name="qualification",
+    ),
 ]
