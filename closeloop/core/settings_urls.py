@@ -3,7 +3,7 @@
 from django.urls import path
 
 from closeloop.accounts import views as account_views
-from closeloop.leads import assignment_views
+from closeloop.leads import assignment_views, qualification_settings_views
 from closeloop.pipeline import settings_views as pipeline_views
 
 app_name = "settings"
@@ -45,5 +45,10 @@ urlpatterns = [
         "assignment/<int:pk>/delete/",
         assignment_views.assignment_rule_delete,
         name="assignment_rule_delete",
+    ),
+    path(
+        "qualification/",
+        qualification_settings_views.qualification_settings,
+        name="qualification",
     ),
 ]

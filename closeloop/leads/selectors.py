@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .choices import DuplicateState, LeadStatus
+from .choices import OPEN_LEAD_STATUSES, DuplicateState, LeadStatus
 from .models import Campaign, DuplicatePair, Lead, Source
 
 LEAD_SORTS = {
@@ -24,7 +24,11 @@ LEAD_SORTS = {
     "-source": ("-source__name",),
     "owner": ("owner__full_name",),
     "-owner": ("-owner__full_name",),
+    "score": ("score",),
+    "-score": ("-score",),
 }
+# the inbox's status filter: open leads by default, every lead, or one status
+STATUS_OPEN, STATUS_ALL = "open", "all"
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,11 @@ class LeadFilters:
             except ValueError:
                 return None
 
-        status = params.get("status") or None
+        status = params.get("status") or STATUS_OPEN
         sort = params.get("sort") or "-created"
         return cls(
             q=(params.get("q") or "").strip()[:200],
-            status=status if status in LeadStatus.values else None,
+            status=status if status in (*LeadStatus.values, STATUS_ALL) else STATUS_OPEN,
             source_id=number("source"),
             campaign_id=number("campaign"),
             owner_id=number("owner"),
@@ -96,7 +100,9 @@ def lead_list(*, user: Any, filters: LeadFilters) -> QuerySet[Lead]:
             | Q(email__icontains=q)
             | Q(company_name__icontains=q)
         )
-    if filters.status:
+    if filters.status == STATUS_OPEN:
+        qs = qs.filter(status__in=OPEN_LEAD_STATUSES)
+    elif filters.status and filters.status != STATUS_ALL:
         qs = qs.filter(status=filters.status)
     if filters.source_id:
         qs = qs.filter(source_id=filters.source_id)

@@ -19,7 +19,7 @@ from closeloop.people.models import Organization
 from closeloop.people.phones import normalize_phone
 
 from .assignment import lead_assign_auto, lead_reassignment_record
-from .choices import FREE_MAIL_DOMAINS, DuplicateState, LeadStatus
+from .choices import FREE_MAIL_DOMAINS, OPEN_LEAD_STATUSES, DuplicateState, LeadStatus
 from .dedupe import Match, find_exact, find_likely
 from .models import Campaign, DuplicatePair, ImportBatch, Lead, Source
 
@@ -254,6 +254,12 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
     )
     if exact is not None:
         raise DomainError(_duplicate_message(exact, actor), field=exact.field or "email")
+    if data.status != current.status and not {data.status, current.status} <= set(
+        OPEN_LEAD_STATUSES
+    ):
+        raise DomainError(
+            "Qualify, nurture, discard or reopen a lead with its own buttons.", field="status"
+        )
     previous_owner = current.owner
     changes = []
     for name in LEAD_EDITABLE:
@@ -339,10 +345,18 @@ def lead_bulk_assign(*, actor: Any, lead_ids: list[int], owner: User) -> int:
 
 @transaction.atomic
 def lead_bulk_set_status(*, actor: Any, lead_ids: list[int], status: str) -> int:
-    """Set the status of the chosen leads (new, contacted, qualifying)."""
-    if status not in LeadStatus.values:
-        raise DomainError(f"“{status}” is not a lead status.", field="status")
-    ids = list(_bulk_target(actor, lead_ids).values_list("pk", flat=True))
+    """Set the status of the chosen open leads (new, contacted, qualifying).
+
+    The outcomes (qualified, nurturing, discarded) are reached only through their services.
+    """
+    if status not in OPEN_LEAD_STATUSES:
+        raise DomainError(
+            f"“{status}” is not an open lead status: qualify, nurture or discard a lead from its"
+            " page.",
+            field="status",
+        )
+    target = _bulk_target(actor, lead_ids).filter(status__in=OPEN_LEAD_STATUSES)
+    ids = list(target.values_list("pk", flat=True))
     return Lead.objects.filter(pk__in=ids).update(status=status, updated_at=timezone.now())
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import qualification_views, report_views, views
 
 app_name = "leads"
 
@@ -13,6 +13,15 @@ urlpatterns = [
     path("<int:pk>/note/", views.lead_note, name="lead_note"),
     path("<int:pk>/trash/", views.lead_trash, name="lead_trash"),
     path("<int:pk>/restore/", views.lead_restore, name="lead_restore"),
+    path(
+        "<int:pk>/scorecard/<int:criterion_pk>/",
+        qualification_views.lead_scorecard_save,
+        name="lead_scorecard_save",
+    ),
+    path("<int:pk>/qualify/", qualification_views.lead_qualify, name="lead_qualify"),
+    path("<int:pk>/nurture/", qualification_views.lead_nurture, name="lead_nurture"),
+    path("<int:pk>/disqualify/", qualification_views.lead_disqualify, name="lead_disqualify"),
+    path("<int:pk>/reopen/", qualification_views.lead_reopen, name="lead_reopen"),
     path("campaigns/", views.campaign_list_view, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),

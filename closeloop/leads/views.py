@@ -21,10 +21,12 @@ from closeloop.core.http import found_or_404
 from closeloop.people.selectors import organization_get
 
 from . import services
-from .choices import LeadStatus
+from .choices import OPEN_LEAD_STATUSES, LeadStatus
 from .exports import leads_csv_response, leads_xlsx_response
 from .forms import CampaignForm, LeadBulkForm, LeadForm, NoteForm, SourceForm
 from .models import Lead
+from .qualification import leads_gaps
+from .qualification_views import scorecard_context
 from .selectors import (
     LeadFilters,
     campaign_get,
@@ -49,6 +51,7 @@ SORT_COLUMNS = [
     ("source", "Source"),
     ("owner", "Owner"),
     ("created", "Created"),
+    ("score", "Score"),
 ]
 
 
@@ -98,8 +101,12 @@ def lead_list_view(request: HttpRequest) -> HttpResponseBase:
         return leads_xlsx_response(leads)
     filtered = any(request.GET.get(k) for k in ("q", "status", "source", "campaign", "owner",
                                                   "mine", "from", "to"))  # fmt: skip
+    page_obj = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
+    gaps = leads_gaps([lead.pk for lead in page_obj])
+    for lead in page_obj:
+        lead.gaps = gaps[lead.pk]  # type: ignore[attr-defined]
     return render(request, "leads/lead_list.html", {
-        "page_obj": Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": page_obj, "open_statuses": OPEN_LEAD_STATUSES,
         "filters": filters, "filtered": filtered, "sort_columns": _sort_columns(filters.sort),
         "statuses": LeadStatus.choices, "sources": source_choices(), "campaigns": campaign_list(),
         "owners": user_list(user=request.user), "nav": "leads",
@@ -169,6 +176,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_timeline_context(lead, NoteForm()),
         "organization": organization,
         "flags": lead_duplicate_flags(user=request.user, lead=lead), "nav": "leads",
+        **scorecard_context(lead, request.user),
     })  # fmt: skip
 
 

@@ -228,3 +228,6 @@ def workspace_defaults_ensure() -> None:
     if not LostReason.objects.exists():
         for name in DEFAULT_LOST_REASONS:
             lost_reason_create(actor=None, name=name)
+    from closeloop.leads.qualification import qualification_defaults_ensure
+
+    qualification_defaults_ensure()
