@@ -14,7 +14,9 @@ from .services import notification_mark_read
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(notification_list(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "activities/notifications.html", {"page_obj": page, "nav": "notifications"})
+    return render(
+        request, "activities/notifications.html", {"page_obj": page, "nav": "notifications"}
+    )
 
 
 @login_required
