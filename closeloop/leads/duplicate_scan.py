@@ -50,13 +50,18 @@ Candidate = tuple[int, int, int, str]  # newer lead, older lead or contact, scor
 Row = tuple[int, str, str, str, str]  # pk, first name, last name, company, block
 
 
-def _close_names(names: list[str], choices: list[str]) -> Iterator[tuple[int, int]]:
-    """(i, j) where names[i] and choices[j] are close enough to be worth a full comparison."""
+def _close_names(names: list[str], choices: list[str] | None = None) -> Iterator[tuple[int, int]]:
+    """(i, j) where names[i] and choices[j] are close enough to be worth a full comparison.
+
+    Without `choices`, names are compared among themselves, each pair once (i < j).
+    """
     for i, name in enumerate(names):
+        offset = i + 1 if choices is None else 0
+        pool = names[offset:] if choices is None else choices
         for _, _, j in process.extract(
-            name, choices, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_CUTOFF, limit=None
+            name, pool, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_CUTOFF, limit=None
         ):
-            yield i, j
+            yield i, j + offset
 
 
 def _lower_names(rows: list[Row]) -> list[str]:
@@ -96,9 +101,7 @@ def _likely_in(batch: list[list[Row]]) -> tuple[list[Candidate], list[Candidate]
     lead_pairs: list[Candidate] = []
     for members in batch:
         names = _lower_names(members)
-        for i, j in _close_names(names, names):
-            if j <= i:
-                continue
+        for i, j in _close_names(names):
             one, two = members[i], members[j]
             score = similarity(names[i], one[3] or "", names[j], two[3] or "")
             if score >= LIKELY_THRESHOLD:
@@ -216,9 +219,7 @@ def _contact_name_pairs(members: list[tuple[int, str, str, str]]) -> list[Candid
     """Contacts of one organization and name block whose names are alike."""
     names = [f"{first} {last}".lower() for _, first, last, _ in members]
     pairs: list[Candidate] = []
-    for i, j in _close_names(names, names):
-        if j <= i:
-            continue
+    for i, j in _close_names(names):
         (a, first_a, last_a, org), (b, first_b, last_b, _) = members[i], members[j]
         score = similarity(names[i], org, names[j], org)
         if score >= LIKELY_THRESHOLD:
