@@ -93,6 +93,13 @@ class DuplicateState(models.TextChoices):
     MERGED = "merged", "Merged"
 
 
+class DuplicateScanState(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 DEFAULT_SOURCES = [
     "Website form",
     "Referral",

@@ -1,29 +1,24 @@
 """Reads for the duplicates page and the merge pages: a pair is shown only when both records are.
 
-Lead pairs are stored (flagged on arrival or by a scan). Contact pairs — the same email, or a
-similar name at the same organization — are found when asked, among the contacts one may see.
+Pairs are stored, flagged on arrival or by a scan: lead–lead and lead–contact pairs (the lead
+set), and contact–contact pairs (the contact set, the older contact first).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any, cast
 
-from django.db.models import Count, Exists, Field, Model, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower, Substr
+from django.db.models import Field, Model, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from closeloop.people.models import Contact, ContactEmail, ContactPhone
 from closeloop.people.selectors import contact_queryset
 
 from .choices import DuplicateState
-from .dedupe import LIKELY_THRESHOLD, similarity
-from .models import DuplicatePair, Lead
+from .models import DuplicatePair, DuplicateScan, Lead
 from .selectors import lead_queryset
 
 CONTACT_PAIR_LIMIT = 100
-CONTACT_CANDIDATE_LIMIT = 2000
 
 LEAD_MERGE_FIELDS = (
     "first_name", "last_name", "email", "phone", "job_title", "company_name", "company_domain",
@@ -34,16 +29,6 @@ LEAD_MERGE_FIELDS = (
 CONTACT_MERGE_FIELDS = (
     "first_name", "last_name", "job_title", "organization", "owner", "notes", "external_id",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ContactPair:
-    """Two contacts that look like the same person, and why."""
-
-    contact: Contact
-    other: Contact
-    score: int
-    evidence: str
 
 
 @dataclass(frozen=True)
@@ -85,9 +70,11 @@ def duplicate_pair_list(*, user: Any) -> QuerySet[DuplicatePair]:
 
 
 def duplicate_pair_get(*, user: Any, pk: int) -> DuplicatePair | None:
-    """One open pair if `user` may see both of its records; None otherwise."""
+    """One open pair (of leads, a lead and a contact, or contacts) if `user` may see both of its
+    records; None otherwise."""
+    contact_pair = _contact_pairs(user=user).filter(pk=pk)
     return (
-        _lead_pairs(user=user)
+        (_lead_pairs(user=user).filter(pk=pk) | contact_pair)
         .select_related(
             "lead__owner",
             "lead__source",
@@ -103,75 +90,34 @@ def duplicate_pair_get(*, user: Any, pk: int) -> DuplicatePair | None:
     )
 
 
-def contact_pair_candidates(
-    *, contacts: QuerySet[Contact], limit: int = CONTACT_PAIR_LIMIT
-) -> list[tuple[int, int, int, str]]:
-    """(older id, newer id, score, evidence) for contacts among `contacts` that look alike.
-
-    The same email is certain (100); a similar name at the same organization is likely. Name
-    candidates share organization and the first letters of the last name, found in SQL, so
-    only those few rows are compared here.
-    """
-    found: dict[tuple[int, int], tuple[int, str]] = {}
-    emails = (
-        ContactEmail.objects.filter(contact__in=contacts.values("pk"))
-        .values("email")
-        .annotate(n=Count("contact", distinct=True))
-        .filter(n__gt=1)
-        .values("email")
+def _contact_pairs(*, user: Any) -> QuerySet[DuplicatePair]:
+    contacts = contact_queryset(user=user).values("pk")
+    return DuplicatePair.objects.filter(
+        state=DuplicateState.OPEN, contact__in=contacts, other_contact__in=contacts
     )
-    by_email: dict[str, list[int]] = defaultdict(list)
-    rows = ContactEmail.objects.filter(email__in=emails, contact__in=contacts.values("pk"))
-    for email, contact_id in rows.order_by("email", "contact_id").values_list(
-        "email", "contact_id"
-    )[:CONTACT_CANDIDATE_LIMIT]:
-        by_email[email].append(contact_id)
-    for email, ids in by_email.items():
-        for a, b in combinations(sorted(set(ids)), 2):
-            found.setdefault((a, b), (100, f"same email {email}"))
-    blocked = contacts.exclude(organization=None).exclude(last_name="")
-    blocked = blocked.annotate(block=Lower(Substr("last_name", 1, 3)))
-    twin = blocked.filter(
-        organization_id=OuterRef("organization_id"), block=OuterRef("block")
-    ).exclude(pk=OuterRef("pk"))
-    groups: dict[tuple[int, str], list[tuple[int, str, str]]] = defaultdict(list)
-    for pk, first, last, org_id, org_name, block in (
-        blocked.filter(Exists(twin))
-        .order_by("organization_id", "block", "pk")
-        .values_list(
-            "pk", "first_name", "last_name", "organization_id", "organization__name", "block"
-        )[:CONTACT_CANDIDATE_LIMIT]
-    ):
-        groups[(org_id, block)].append((pk, f"{first} {last}".strip(), org_name))
-    for members in groups.values():
-        for (a, name_a, org), (b, name_b, _) in combinations(members, 2):
-            score = similarity(name_a, org, name_b, org)
-            if score >= LIKELY_THRESHOLD and (a, b) not in found:
-                found[(a, b)] = (min(score, 99), f"similar name at {org}: {name_b}")
-    ranked = sorted(found.items(), key=lambda item: (-item[1][0], -item[0][1]))
-    return [(a, b, score, evidence) for (a, b), (score, evidence) in ranked[:limit]]
 
 
-def contact_pair_list(*, user: Any) -> list[ContactPair]:
-    """Contacts `user` may see that look like another contact they may see, most alike first."""
-    visible = contact_queryset(user=user)
-    candidates = contact_pair_candidates(contacts=visible)
-    if not candidates:
-        return []
-    ids = {pk for a, b, _, _ in candidates for pk in (a, b)}
-    contacts = {
-        c.pk: c
-        for c in visible.filter(pk__in=ids)
-        .select_related("organization", "owner")
-        .prefetch_related(
-            Prefetch("emails", queryset=ContactEmail.objects.order_by("-is_primary", "pk"))
+def contact_pair_list(*, user: Any, limit: int = CONTACT_PAIR_LIMIT) -> list[DuplicatePair]:
+    """Open contact–contact pairs whose both contacts `user` may see, most alike first."""
+    pairs = list(
+        _contact_pairs(user=user)
+        .select_related(
+            "contact__organization", "contact__owner",
+            "other_contact__organization", "other_contact__owner",
         )
-    }
-    return [
-        ContactPair(contact=contacts[a], other=contacts[b], score=score, evidence=evidence)
-        for a, b, score, evidence in candidates
-        if a in contacts and b in contacts
-    ]
+        .order_by("-score", "-created_at", "-pk")[:limit]
+    )  # fmt: skip
+    # one query for the emails of both sides, however many pairs
+    prefetch_related_objects(
+        [c for pair in pairs for c in (pair.contact, pair.other_contact) if c is not None],
+        Prefetch("emails", queryset=ContactEmail.objects.order_by("-is_primary", "pk")),
+    )
+    return pairs
+
+
+def duplicate_scan_last() -> DuplicateScan | None:
+    """The most recent full scan (queued, running or finished), shown on the duplicates page."""
+    return DuplicateScan.objects.select_related("requested_by").first()
 
 
 def contact_merge_get(*, user: Any, pk: int, other_pk: int) -> tuple[Contact, Contact] | None:

@@ -15,18 +15,21 @@ from django.views.decorators.http import require_GET, require_POST
 from closeloop.core.exceptions import DomainError
 from closeloop.core.http import found_or_404
 
+from .duplicate_scan import duplicates_scan_queue
 from .duplicate_selectors import (
     CONTACT_MERGE_FIELDS,
+    CONTACT_PAIR_LIMIT,
     LEAD_MERGE_FIELDS,
     MergeRow,
     contact_merge_get,
     contact_pair_list,
     duplicate_pair_get,
     duplicate_pair_list,
+    duplicate_scan_last,
     merge_rows,
     older_first,
 )
-from .merge import contact_merge, duplicates_scan, lead_merge
+from .merge import contact_merge, lead_merge
 from .services import duplicate_dismiss
 
 PAGE_SIZE = 50
@@ -42,7 +45,8 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
     pairs = duplicate_pair_list(user=request.user)
     return render(request, "duplicates/list.html", {
         "page_obj": Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page")),
-        "contact_pairs": contact_pair_list(user=request.user),
+        "contact_pairs": contact_pair_list(user=request.user), "contact_limit": CONTACT_PAIR_LIMIT,
+        "last_scan": duplicate_scan_last(),
         "can_scan": _can_scan(request.user), "nav": "duplicates",
     })  # fmt: skip
 
@@ -62,19 +66,13 @@ def duplicate_dismiss_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def duplicate_scan_view(request: HttpRequest) -> HttpResponse:
     try:
-        result = duplicates_scan(actor=request.user)
+        duplicates_scan_queue(actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        found = result.pairs_flagged
         messages.success(
             request,
-            f"Checked {result.leads_checked:,} leads: "
-            + (
-                f"{found:,} new likely pair{'s' if found != 1 else ''}."
-                if found
-                else "nothing new."
-            ),
+            "Scan queued: it runs in the background and new pairs appear here when it is done.",
         )
     return redirect("duplicates:list")
 

@@ -1,4 +1,4 @@
-"""Merging duplicate leads and contacts, and scanning existing leads for likely duplicates.
+"""Merging duplicate leads and contacts (the scan that finds them is in duplicate_scan.py).
 
 A merge is one transaction: the winner takes the chosen field values, everything attached to
 the loser moves to the winner, the merge is written on the winner's timeline, and the loser goes
@@ -7,14 +7,10 @@ to the trash (restorable, but with nothing attached to it any more).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import groupby
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Model, Q
-from django.db.models.functions import Lower, Substr
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from closeloop.accounts.models import User
@@ -25,20 +21,12 @@ from closeloop.people.models import Contact, ContactEmail, ContactPhone
 from closeloop.pipeline.models import Deal
 
 from .choices import DuplicateState
-from .dedupe import CANDIDATE_LIMIT, LIKELY_THRESHOLD, similarity
-from .duplicate_selectors import (
-    CONTACT_MERGE_FIELDS,
-    LEAD_MERGE_FIELDS,
-    contact_pair_candidates,
-    model_field,
-)
+from .duplicate_selectors import CONTACT_MERGE_FIELDS, LEAD_MERGE_FIELDS, model_field
 from .models import DuplicatePair, Lead
 
 SIDES = ("winner", "loser")
 # Values that only make sense together travel together.
 COMPANIONS = {"phone": ("phone_e164",), "marketing_consent": ("consent_at", "consent_method")}
-PAIRS_PER_LEAD = 5  # as many as lead_create flags for a new lead
-SCAN_BATCH = 1000
 
 
 def _actor(actor: Any) -> User | None:
@@ -164,12 +152,16 @@ def lead_merge(*, actor: Any, winner: Lead, loser: Lead, choices: dict[str, str]
     now = timezone.now()
     winner.save()
     activities = Activity.objects.filter(lead=loser).update(lead=winner)
+    # Trashed deals move too, so restoring one never links it to the trashed loser.
+    deals = Deal.with_trashed.filter(lead=loser).update(
+        lead=winner, version=F("version") + 1, updated_at=now
+    )
     _close_pairs(Q(lead=winner, other_lead=loser) | Q(lead=loser, other_lead=winner), actor, now)
     _move_lead_pairs(winner, loser)
-    _record(
-        actor=actor, winner=winner, loser=loser, taken=taken,
-        moved=_count(activities, "timeline entry", "timeline entries"),
-    )  # fmt: skip
+    moved = ", ".join(
+        [_count(activities, "timeline entry", "timeline entries"), _count(deals, "deal")]
+    )
+    _record(actor=actor, winner=winner, loser=loser, taken=taken, moved=moved)
     _trash(loser, actor, now)
     return winner
 
@@ -199,10 +191,31 @@ def _move_phones(winner: Contact, loser: Contact) -> int:
 
 
 def _move_contact_pairs(winner: Contact, loser: Contact) -> None:
-    """Lead pairs that name the loser name the winner instead, unless the winner has that pair."""
+    """Pairs that name the loser name the winner instead, unless the winner has that pair.
+
+    Contact–contact pairs keep the lower id first, as the scan stores them.
+    """
     have = set(DuplicatePair.objects.filter(other_contact=winner).values_list("lead_id", flat=True))
     DuplicatePair.objects.filter(other_contact=loser, lead_id__in=have).delete()
-    DuplicatePair.objects.filter(other_contact=loser).update(other_contact=winner)
+    DuplicatePair.objects.filter(other_contact=loser, lead__isnull=False).update(
+        other_contact=winner
+    )
+    mine = DuplicatePair.objects.filter(Q(contact=winner) | Q(other_contact=winner), lead=None)
+    keys = {frozenset(key) for key in mine.values_list("contact_id", "other_contact_id")}
+    naming_loser = DuplicatePair.objects.filter(
+        Q(contact=loser) | Q(other_contact=loser), lead=None
+    )
+    for pair in naming_loser.exclude(Q(contact=winner) | Q(other_contact=winner)):
+        other = pair.other_contact_id if pair.contact_id == loser.pk else pair.contact_id
+        assert other is not None
+        key = frozenset((winner.pk, other))
+        if key in keys:
+            pair.delete()  # the winner already has this pair; two would show it twice
+            continue
+        keys.add(key)
+        DuplicatePair.objects.filter(pk=pair.pk).update(
+            contact_id=min(key), other_contact_id=max(key)
+        )
 
 
 @transaction.atomic
@@ -221,6 +234,9 @@ def contact_merge(
         contact=winner, version=F("version") + 1, updated_at=now
     )
     activities = Activity.objects.filter(contact=loser).update(contact=winner)
+    _close_pairs(
+        Q(contact=winner, other_contact=loser) | Q(contact=loser, other_contact=winner), actor, now
+    )
     _move_contact_pairs(winner, loser)
     moved = ", ".join(
         [
@@ -233,148 +249,3 @@ def contact_merge(
     _record(actor=actor, winner=winner, loser=loser, taken=taken, moved=moved)
     _trash(loser, actor, now)
     return winner
-
-
-# Scanning ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """What a duplicates scan looked at and what it found."""
-
-    leads_checked: int
-    pairs_flagged: int
-    contact_pairs: int
-
-
-Candidate = tuple[int, int, int, str]  # newer lead, older lead or contact, score, evidence
-LeadRow = tuple[int, str, str, str, str]  # pk, first name, last name, company, block
-
-
-def _lead_blocks(batch_size: int) -> Iterator[list[list[LeadRow]]]:
-    """Leads with a last name, grouped by its first three letters, a bounded batch at a time."""
-    rows = (
-        Lead.objects.exclude(last_name="")
-        .annotate(block=Lower(Substr("last_name", 1, 3)))
-        .order_by("block", Lower("last_name"), Lower("first_name"), "pk")
-        .values_list("pk", "first_name", "last_name", "company_name", "block")
-        .iterator(chunk_size=batch_size)
-    )
-    batch: list[list[LeadRow]] = []
-    size = 0
-    for _, group in groupby(rows, key=lambda row: row[4]):
-        members = [row for row in group if row[1] or row[3]]  # as find_likely: a name or company
-        batch.append(members)
-        size += len(members)
-        if size >= batch_size:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def _evidence(first: str, last: str, company: str, other_company: str) -> str:
-    both = " and company" if company and other_company else ""
-    at = f", {other_company}" if other_company else ""
-    return f"similar name{both}: {first} {last}{at}"
-
-
-def _likely_in(batch: list[list[LeadRow]]) -> tuple[list[Candidate], list[Candidate]]:
-    """Similar leads within each block (neighbours in name order), and similar contacts."""
-    lead_pairs: list[Candidate] = []
-    for members in batch:
-        for i, one in enumerate(members):
-            for two in members[i + 1 : i + 1 + CANDIDATE_LIMIT]:
-                score = similarity(f"{one[1]} {one[2]}", one[3], f"{two[1]} {two[2]}", two[3])
-                if score >= LIKELY_THRESHOLD:
-                    # As on arrival: the newer lead is flagged, the evidence names the older.
-                    new, old = (one, two) if one[0] > two[0] else (two, one)
-                    evidence = _evidence(old[1], old[2], new[3], old[3])
-                    lead_pairs.append((new[0], old[0], min(score, 99), evidence))
-    blocks = {members[0][4] for members in batch if members}
-    contacts: dict[str, list[tuple[int, str, str, str]]] = {}
-    for c_pk, c_first, c_last, org, block in (
-        Contact.objects.exclude(last_name="")
-        .annotate(block=Lower(Substr("last_name", 1, 3)))
-        .filter(block__in=blocks)
-        .values_list("pk", "first_name", "last_name", "organization__name", "block")
-    ):
-        contacts.setdefault(block, []).append((c_pk, c_first, c_last, org or ""))
-    contact_pairs: list[Candidate] = []
-    for members in batch:
-        block_contacts = contacts.get(members[0][4], [])[:CANDIDATE_LIMIT] if members else []
-        for pk, first, last, company, _ in members:
-            for c_pk, c_first, c_last, org in block_contacts:
-                score = similarity(f"{first} {last}", company, f"{c_first} {c_last}", org)
-                if score >= LIKELY_THRESHOLD:
-                    evidence = _evidence(c_first, c_last, company, org)
-                    contact_pairs.append((pk, c_pk, min(score, 99), evidence))
-    return lead_pairs, contact_pairs
-
-
-def _exact_leads(field: str, label: str, batch_size: int) -> Iterator[list[Candidate]]:
-    """Leads sharing an email or phone: each later one paired with the first, in batches."""
-    shared = (
-        Lead.objects.exclude(**{field: ""})
-        .values(field)
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .values_list(field, flat=True)
-    )
-    values = list(shared.iterator(chunk_size=batch_size))
-    for start in range(0, len(values), batch_size):
-        rows = (
-            Lead.objects.filter(**{f"{field}__in": values[start : start + batch_size]})
-            .order_by(field, "pk")
-            .values_list(field, "pk")
-        )
-        pairs: list[Candidate] = []
-        for value, group in groupby(rows, key=lambda row: row[0]):
-            first, *later = [pk for _, pk in group]
-            pairs += [(pk, first, 100, f"same {label} {value}") for pk in later]
-        yield pairs
-
-
-@transaction.atomic
-def _save_flags(lead_pairs: list[Candidate], contact_pairs: list[Candidate]) -> int:
-    """Store pairs not flagged before in either direction (a dismissed pair stays dismissed)."""
-    ids = {p[0] for p in lead_pairs} | {p[1] for p in lead_pairs} | {p[0] for p in contact_pairs}
-    existing = DuplicatePair.objects.filter(Q(lead_id__in=ids) | Q(other_lead_id__in=ids))
-    seen = set()
-    for a, b, c in existing.values_list("lead_id", "other_lead_id", "other_contact_id"):
-        seen.add((min(a, b), max(a, b), "l") if b else (a, c, "c"))
-    per_lead: dict[int, int] = {}
-    new = []
-    for kind, pairs in (("l", lead_pairs), ("c", contact_pairs)):
-        for lead_id, other_id, score, evidence in sorted(pairs, key=lambda p: -p[2]):
-            key = (min(lead_id, other_id), max(lead_id, other_id), kind) if kind == "l" else (
-                lead_id, other_id, kind)  # fmt: skip
-            if key in seen or per_lead.get(lead_id, 0) >= PAIRS_PER_LEAD:
-                continue
-            seen.add(key)
-            per_lead[lead_id] = per_lead.get(lead_id, 0) + 1
-            other = {"other_lead_id": other_id} if kind == "l" else {"other_contact_id": other_id}
-            new.append(
-                DuplicatePair(lead_id=lead_id, score=score, evidence=evidence[:300], **other)
-            )
-    DuplicatePair.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
-
-
-def duplicates_scan(*, actor: Any, batch_size: int = SCAN_BATCH) -> ScanResult:
-    """Flag likely and exact duplicates among existing leads (admins and managers only).
-
-    Not one transaction on purpose: each batch of similar last names commits on its own, so a
-    large workspace is scanned in bounded memory and a stopped scan keeps what it found.
-    """
-    if actor is not None and getattr(actor, "role", None) not in ("admin", "manager"):
-        raise DomainError("Only admins and managers can scan for duplicates.")
-    checked = flagged = 0
-    for batch in _lead_blocks(batch_size):
-        checked += sum(len(members) for members in batch)
-        flagged += _save_flags(*_likely_in(batch))
-    for field, label in (("email", "email"), ("phone_e164", "phone")):
-        for pairs in _exact_leads(field, label, batch_size):
-            flagged += _save_flags(pairs, [])
-    contact_pairs = len(contact_pair_candidates(contacts=Contact.objects.all(), limit=10_000))
-    return ScanResult(leads_checked=checked, pairs_flagged=flagged, contact_pairs=contact_pairs)

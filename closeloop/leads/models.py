@@ -9,6 +9,7 @@ from closeloop.core.models import AliveManager, TimestampedModel, TrashableModel
 from .choices import (
     CampaignChannel,
     CriterionStatus,
+    DuplicateScanState,
     DuplicateState,
     ImportKind,
     ImportMode,
@@ -320,6 +321,33 @@ class DuplicatePair(TimestampedModel):
     def __str__(self) -> str:
         first = self.lead_id or self.contact_id
         return f"{first} ~ {self.other_lead_id or self.other_contact_id} ({self.score})"
+
+
+class DuplicateScan(TimestampedModel):
+    """One run of the full duplicate scan in the background: who asked, when, what it found."""
+
+    state = models.CharField(
+        max_length=7, choices=DuplicateScanState.choices, default=DuplicateScanState.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    leads_checked = models.PositiveIntegerField(default=0)
+    contacts_checked = models.PositiveIntegerField(default=0)
+    pairs_flagged = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"duplicate scan {self.pk} ({self.state})"
 
 
 class WebForm(TimestampedModel):

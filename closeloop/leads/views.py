@@ -21,6 +21,7 @@ from closeloop.core.http import found_or_404
 from closeloop.people.selectors import organization_get
 
 from . import services
+from .campaign_selectors import campaign_deal_list, campaign_list_with_results, campaign_results
 from .choices import OPEN_LEAD_STATUSES, LeadStatus
 from .exports import leads_csv_response, leads_xlsx_response
 from .forms import CampaignForm, LeadBulkForm, LeadForm, NoteForm, SourceForm
@@ -31,7 +32,6 @@ from .selectors import (
     LeadFilters,
     campaign_get,
     campaign_list,
-    campaign_list_with_counts,
     campaign_status_counts,
     lead_duplicate_flags,
     lead_get,
@@ -276,7 +276,7 @@ def lead_restore(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def campaign_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/campaign_list.html", {
-        "campaigns": campaign_list_with_counts(user=request.user), "nav": "campaigns",
+        "campaigns": campaign_list_with_results(user=request.user), "nav": "campaigns",
     })  # fmt: skip
 
 
@@ -286,8 +286,12 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = found_or_404(campaign_get(pk=pk))
     leads = lead_list(user=request.user, filters=LeadFilters(campaign_id=campaign.pk))
     counts = campaign_status_counts(user=request.user, campaign=campaign)
+    total = sum(c for _, _, c in counts)
+    deals = campaign_deal_list(user=request.user, campaign=campaign)
     return render(request, "leads/campaign_detail.html", {
-        "campaign": campaign, "status_counts": counts, "total": sum(c for _, _, c in counts),
+        "campaign": campaign, "status_counts": counts, "total": total,
+        "results": campaign_results(user=request.user, campaign=campaign, leads=total),
+        "deal_page": Paginator(deals, PAGE_SIZE).get_page(request.GET.get("deals")),
         "page_obj": Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page")),
         "nav": "campaigns",
     })  # fmt: skip

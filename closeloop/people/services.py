@@ -165,6 +165,13 @@ def _set_emails_and_phones(
         )
 
 
+def _flag_duplicates(contact: Contact) -> None:
+    """Look-alike contacts are flagged for the duplicates page, never merged or refused."""
+    from closeloop.leads.duplicate_scan import contact_duplicates_flag
+
+    contact_duplicates_flag(contact=contact)
+
+
 def _clean_contact(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
@@ -192,6 +199,7 @@ def contact_create(
     clean.setdefault("owner", _actor(actor))
     contact = Contact.objects.create(**clean)
     _set_emails_and_phones(contact, emails or [], phones or [])
+    _flag_duplicates(contact)
     return contact
 
 
@@ -214,6 +222,7 @@ def contact_update(
         raise DomainError("A contact needs a name or an email address.", field="first_name")
     obj.save()
     _set_emails_and_phones(obj, emails, phones)
+    _flag_duplicates(obj)
     return obj
 
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from closeloop.accounts.models import User
 from closeloop.accounts.selectors import user_list
 from closeloop.core.money import CURRENCY_CODES, base_currency, parse_amount
+from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import Contact, Organization
 from closeloop.people.selectors import contact_queryset, organization_queryset
 
@@ -39,9 +41,24 @@ class DealForm(forms.Form):
     expected_close_date = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.none(), required=False, help_text="Where the deal came from."
+    )
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.none(),
+        required=False,
+        help_text="The campaign it is attributed to (counts on the campaign's page).",
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # retired sources stay valid on deals that already have them, but are not offered anew
+        current = self.initial.get("source")
+        current_pk = getattr(current, "pk", current)
+        self.fields["source"].queryset = Source.objects.filter(
+            Q(is_active=True) | Q(pk=current_pk or 0)
+        )
+        self.fields["campaign"].queryset = Campaign.objects.all()
         self.fields["organization"].queryset = organization_queryset(user=user)
         self.fields["contact"].queryset = contact_queryset(user=user).select_related("organization")
         self.fields["owner"].queryset = user_list(user=user)

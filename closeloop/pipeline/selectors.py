@@ -90,6 +90,7 @@ def deal_get(*, user: Any, pk: int) -> Deal | None:
     return (
         deal_queryset(user=user)
         .select_related("organization", "contact", "owner", "pipeline", "stage", "lost_reason")
+        .select_related("source", "campaign")
         .filter(pk=pk)
         .first()
     )

@@ -262,6 +262,8 @@ def _deal_fields(data: dict[str, Any]) -> dict[str, Any]:
         "value": data["value"] or 0,
         "currency": data["currency"],
         "expected_close_date": data["expected_close_date"],
+        "source": data["source"],
+        "campaign": data["campaign"],
     }
 
 

@@ -39,6 +39,12 @@ class PairFactory(factory.django.DjangoModelFactory):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings) -> None:
+    """The scan task runs inside the request, as the background worker would run it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _workspace(db: None) -> None:
     """The settings row exists in every running install; its first-use creation is not counted."""
     workspace_settings()

@@ -91,3 +91,24 @@ def test_refused_when_one_side_is_invisible(rep, outsider, older):
     assert deal.contact == hidden and hidden.deleted_at is None
     assert ContactEmail.objects.filter(contact=hidden).count() == 1
     assert not Activity.objects.filter(contact=older).exists()
+
+
+def test_contact_pairs_close_and_the_losers_other_pairs_move(rep, acme, older, newer):
+    from closeloop.leads.choices import DuplicateState
+    from closeloop.leads.models import DuplicatePair
+
+    third = ContactFactory(first_name="Jonny", last_name="Smith", organization=acme, owner=rep)
+    fourth = ContactFactory(first_name="J.", last_name="Smith", organization=acme, owner=rep)
+    between = DuplicatePair.objects.create(contact=older, other_contact=newer, score=95,
+                                           evidence="x")  # fmt: skip
+    moved = DuplicatePair.objects.create(contact=newer, other_contact=third, score=90,
+                                         evidence="y")  # fmt: skip
+    DuplicatePair.objects.create(contact=older, other_contact=fourth, score=90, evidence="z")
+    twice = DuplicatePair.objects.create(contact=newer, other_contact=fourth, score=90,
+                                         evidence="w")  # fmt: skip
+    contact_merge(actor=rep, winner=older, loser=newer, choices={})
+    between.refresh_from_db()
+    moved.refresh_from_db()
+    assert (between.state, between.resolved_by) == (DuplicateState.MERGED, rep)
+    assert (moved.contact, moved.other_contact) == (older, third)
+    assert not DuplicatePair.objects.filter(pk=twice.pk).exists()  # the winner already had it

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from closeloop.activities.models import Activity
-from closeloop.leads.choices import DuplicateState
-from closeloop.leads.models import DuplicatePair, Lead
+from closeloop.leads.choices import DuplicateScanState, DuplicateState
+from closeloop.leads.duplicate_scan import duplicates_scan
+from closeloop.leads.models import DuplicatePair, DuplicateScan, Lead
 from closeloop.people.models import Contact
+from closeloop.people.services import EmailInput, contact_create, contact_update
 from tests.factories import ContactEmailFactory, ContactFactory, OrganizationFactory
 
 from .conftest import LeadFactory, PairFactory
@@ -17,9 +20,9 @@ from .conftest import LeadFactory, PairFactory
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("duplicates:list")
-# session, user, workspace setting, unread notifications; lead pairs: count, page, their contacts' emails;
-# contact pairs: shared emails, similar names, the contacts, their emails
-LIST_QUERIES = 11
+# session, user, workspace setting, unread notifications; lead pairs: count, page, their
+# contacts' emails; contact pairs: the pairs, both sides' emails; the last scan
+LIST_QUERIES = 10
 
 
 def test_empty_state(rep_client):
@@ -138,29 +141,96 @@ def test_posts_need_the_csrf_token(rep, jon, john):
 
 
 def test_scan_button_for_managers_not_reps(manager_client, rep_client, rep, jon, john):
-    assert "Scan for duplicates" not in rep_client.get(LIST).content.decode()
+    assert "Scan now" not in rep_client.get(LIST).content.decode()
     rep_client.post(reverse("duplicates:scan"))
-    assert not DuplicatePair.objects.exists()
+    assert not DuplicatePair.objects.exists() and not DuplicateScan.objects.exists()
+    assert "Scan now" in manager_client.get(LIST).content.decode()
     response = manager_client.post(reverse("duplicates:scan"), follow=True)
-    assert "1 new likely pair" in response.content.decode()
+    body = response.content.decode()
+    assert "Scan queued: it runs in the background" in body
+    # the test task backend runs it at once, as the worker would later
+    assert "Last full scan" in body and "2 leads and 0 contacts compared, 1 new pair." in body
     assert DuplicatePair.objects.filter(lead=john, other_lead=jon).exists()
 
 
-def test_contact_pairs_listed_and_merged(rep_client, rep, outsider):
-    org = OrganizationFactory(name="Acme", owner=rep)
-    jon = ContactFactory(first_name="Jon", last_name="Smith", organization=org, owner=rep)
-    john = ContactFactory(first_name="John", last_name="Smith", organization=org, owner=rep)
-    ContactFactory(first_name="Maria", last_name="Garcia", organization=org, owner=rep)
-    ContactFactory(first_name="Johnny", last_name="Smith", organization=org, owner=outsider)
-    ContactEmailFactory(contact=john, email="john@acme.example")
+def test_page_shows_a_running_scan_and_refuses_a_second(manager_client, manager):
+    DuplicateScan.objects.create(
+        state=DuplicateScanState.RUNNING, started_at=timezone.now(), requested_by=manager
+    )
+    body = manager_client.get(LIST).content.decode()
+    assert "A full scan is running since" in body
+    response = manager_client.post(reverse("duplicates:scan"), follow=True)
+    assert "already queued or running" in response.content.decode()
+    assert DuplicateScan.objects.count() == 1
+
+
+def test_page_says_when_no_scan_ran(rep_client):
+    assert "No full scan has run yet" in rep_client.get(LIST).content.decode()
+
+
+def _contact_twins(owner, other_owner=None):
+    org = OrganizationFactory(name="Acme", owner=owner)
+    jon = contact_create(actor=owner, first_name="Jon", last_name="Smith", organization=org)
+    john = contact_create(
+        actor=other_owner or owner, first_name="John", last_name="Smith", organization=org,
+        emails=[EmailInput("john@acme.example")],
+    )  # fmt: skip
+    return jon, john
+
+
+def test_contact_pairs_flagged_on_save_listed_and_merged(rep_client, rep):
+    jon, john = _contact_twins(rep)
+    contact_create(actor=rep, first_name="Maria", last_name="Garcia", organization=jon.organization)
+    pair = DuplicatePair.objects.get(contact=jon, other_contact=john)
     pairs = rep_client.get(LIST).context["contact_pairs"]
-    assert [(p.contact, p.other) for p in pairs] == [(jon, john)]
+    assert [(p.contact, p.other_contact) for p in pairs] == [(jon, john)]
+    body = rep_client.get(LIST).content.decode()
+    assert "similar name at Acme: Jon Smith" in body
     url = reverse("duplicates:contact_merge", args=[jon.pk, john.pk])
+    assert url in body
     assert rep_client.get(url).status_code == 200
     response = rep_client.post(url, {"keep": "a", "first_name": "a"})
     assert response.url == reverse("people:contact_detail", args=[jon.pk])
     assert list(jon.emails.values_list("email", flat=True)) == ["john@acme.example"]
     assert Contact.with_trashed.get(pk=john.pk).is_trashed
+    pair.refresh_from_db()
+    assert pair.state == DuplicateState.MERGED
+    assert rep_client.get(LIST).context["contact_pairs"] == []
+
+
+def test_contact_updated_to_share_an_email_is_flagged(rep):
+    a = contact_create(actor=rep, first_name="Ann", last_name="Lee",
+                       emails=[EmailInput("ann@example.com")])  # fmt: skip
+    b = contact_create(actor=rep, first_name="Bob", last_name="Ray")
+    contact_update(actor=rep, contact=b, emails=[EmailInput("ANN@example.com")])
+    pair = DuplicatePair.objects.get(contact=a, other_contact=b)
+    assert (pair.score, pair.evidence) == (100, "same email ann@example.com")
+
+
+def test_dismissed_contact_pair_never_comes_back(rep_client, rep, admin):
+    jon, john = _contact_twins(rep)
+    pair = DuplicatePair.objects.get(contact=jon, other_contact=john)
+    response = rep_client.post(reverse("duplicates:dismiss", args=[pair.pk]))
+    assert response.status_code == 302
+    pair.refresh_from_db()
+    assert (pair.state, pair.resolved_by) == (DuplicateState.DISMISSED, rep)
+    contact_update(actor=rep, contact=john, first_name="Johnny")
+    duplicates_scan(actor=admin)
+    assert rep_client.get(LIST).context["contact_pairs"] == []
+    assert DuplicatePair.objects.count() == 1
+
+
+def test_contact_pair_with_a_hidden_contact_is_not_shown(rep_client, rep, outsider):
+    jon, john = _contact_twins(rep, other_owner=outsider)
+    john.owner = outsider
+    john.save()
+    pair = DuplicatePair.objects.get(contact=jon, other_contact=john)
+    body = rep_client.get(LIST).content.decode()
+    assert rep_client.get(LIST).context["contact_pairs"] == []
+    assert "John" not in body
+    assert rep_client.post(reverse("duplicates:dismiss", args=[pair.pk])).status_code == 404
+    pair.refresh_from_db()
+    assert pair.state == DuplicateState.OPEN
 
 
 def test_contact_merge_404_for_invisible(rep_client, rep, outsider):
@@ -175,6 +245,7 @@ def test_contact_merge_404_for_invisible(rep_client, rep, outsider):
 @pytest.mark.parametrize("count", [5, 20])
 def test_list_queries_do_not_grow_with_pairs(rep_client, rep, django_assert_max_num_queries, count):
     org = OrganizationFactory(owner=rep)
+    DuplicateScan.objects.create(requested_by=rep)
     for i in range(count):
         PairFactory(lead__owner=rep, other_lead__owner=rep)
         contact = ContactFactory(owner=rep, organization=org, last_name=f"{chr(65 + i)}person")
@@ -183,6 +254,7 @@ def test_list_queries_do_not_grow_with_pairs(rep_client, rep, django_assert_max_
         twin = ContactFactory(owner=rep, first_name=contact.first_name, organization=org,
                               last_name=contact.last_name)  # fmt: skip
         ContactEmailFactory(contact=twin)
+        PairFactory(lead=None, other_lead=None, contact=contact, other_contact=twin)
     with django_assert_max_num_queries(LIST_QUERIES):
         response = rep_client.get(LIST)
     assert len(response.context["page_obj"]) == 2 * count

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
-from closeloop.leads.choices import DuplicateState
-from closeloop.leads.merge import duplicates_scan
-from closeloop.leads.models import DuplicatePair
+from closeloop.leads.choices import DuplicateScanState, DuplicateState
+from closeloop.leads.duplicate_scan import (
+    duplicates_scan,
+    duplicates_scan_queue,
+    duplicates_scan_run,
+)
+from closeloop.leads.models import DuplicatePair, DuplicateScan
+from closeloop.people.models import Contact
 from tests.factories import ContactEmailFactory, ContactFactory, OrganizationFactory
 
-from .conftest import LeadFactory
+from .conftest import ContactPhoneFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,14 +68,49 @@ def test_leads_against_contacts_in_small_batches(admin):
     assert DuplicatePair.objects.count() == 1
 
 
-def test_counts_contact_look_alikes(admin):
+def test_stores_contact_look_alikes_once(admin):
     org = OrganizationFactory(name="Acme")
-    a = ContactFactory(first_name="Jon", last_name="Smith", organization=org)
-    ContactFactory(first_name="John", last_name="Smith", organization=org)
+    jon = ContactFactory(first_name="Jon", last_name="Smith", organization=org)
+    john = ContactFactory(first_name="John", last_name="Smith", organization=org)
     ContactFactory(first_name="Maria", last_name="Garcia", organization=org)
+    other = ContactFactory(last_name="Other")
+    ContactEmailFactory(contact=jon, email="x@acme.example")
+    ContactEmailFactory(contact=other, email="x@acme.example")
+    result = duplicates_scan(actor=admin)
+    assert result.contact_pairs == 2 and result.contacts_checked == 4
+    by_name = DuplicatePair.objects.get(contact=jon, other_contact=john)
+    assert by_name.score >= 88 and by_name.evidence == "similar name at Acme: Jon Smith"
+    by_email = DuplicatePair.objects.get(contact=jon, other_contact=other)
+    assert (by_email.score, by_email.evidence) == (100, "same email x@acme.example")
+    assert duplicates_scan(actor=admin).contact_pairs == 0
+
+
+def test_contacts_sharing_a_phone(admin):
+    a, b = ContactFactory(last_name="One"), ContactFactory(last_name="Two")
+    ContactPhoneFactory(contact=a)
+    ContactPhoneFactory(contact=b)
+    duplicates_scan(actor=admin, batch_size=1)
+    pair = DuplicatePair.objects.get(contact=a, other_contact=b)
+    assert pair.evidence == "same phone +49301234567"
+
+
+def test_a_dismissed_contact_pair_is_not_flagged_again(admin):
+    org = OrganizationFactory(name="Acme")
+    jon = ContactFactory(first_name="Jon", last_name="Smith", organization=org)
+    john = ContactFactory(first_name="John", last_name="Smith", organization=org)
+    DuplicatePair.objects.create(
+        contact=jon, other_contact=john, score=90, evidence="x", state=DuplicateState.DISMISSED
+    )
+    assert duplicates_scan(actor=admin).contact_pairs == 0
+    assert DuplicatePair.objects.get().state == DuplicateState.DISMISSED
+
+
+def test_trashed_contacts_are_not_paired(admin):
+    a, b = ContactFactory(last_name="One"), ContactFactory(last_name="Two")
     ContactEmailFactory(contact=a, email="x@acme.example")
-    ContactEmailFactory(contact=ContactFactory(last_name="Other"), email="x@acme.example")
-    assert duplicates_scan(actor=admin).contact_pairs == 2
+    ContactEmailFactory(contact=b, email="x@acme.example")
+    Contact.objects.filter(pk=b.pk).update(deleted_at=a.created_at)
+    assert duplicates_scan(actor=admin).contact_pairs == 0
 
 
 def test_reps_cannot_scan(rep):
@@ -76,8 +118,51 @@ def test_reps_cannot_scan(rep):
         duplicates_scan(actor=rep)
 
 
-def test_management_command(jon, john):
+def test_management_command_now(jon, john):
     out = StringIO()
-    call_command("find_duplicates", "--batch-size", "10", stdout=out)
-    assert "1 new likely pair(s)" in out.getvalue()
+    call_command("find_duplicates", "--now", "--batch-size", "10", stdout=out)
+    assert "1 new likely lead pair(s)" in out.getvalue()
     assert DuplicatePair.objects.filter(lead=john, other_lead=jon).exists()
+
+
+def test_management_command_queues_a_background_scan(jon, john):
+    out = StringIO()
+    call_command("find_duplicates", stdout=out)  # the immediate backend runs it at once
+    scan = DuplicateScan.objects.get()
+    assert f"Duplicate scan #{scan.pk} queued" in out.getvalue()
+    assert (scan.state, scan.leads_checked, scan.pairs_flagged) == (DuplicateScanState.DONE, 2, 1)
+    assert scan.started_at <= scan.finished_at
+    assert DuplicatePair.objects.filter(lead=john, other_lead=jon).exists()
+
+
+def test_only_one_scan_at_a_time(manager):
+    DuplicateScan.objects.create(state=DuplicateScanState.RUNNING)
+    with pytest.raises(DomainError, match="already queued or running"):
+        duplicates_scan_queue(actor=manager)
+    with pytest.raises(CommandError, match="already queued or running"):
+        call_command("find_duplicates", stdout=StringIO())
+
+
+def test_a_scan_stuck_for_hours_does_not_block_a_new_one(manager):
+    stuck = DuplicateScan.objects.create(state=DuplicateScanState.RUNNING)
+    DuplicateScan.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(hours=7))
+    scan = duplicates_scan_queue(actor=manager)
+    assert scan.state == DuplicateScanState.DONE and scan.requested_by == manager
+
+
+def test_a_failed_scan_says_why(manager, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("closeloop.leads.duplicate_scan.duplicates_scan", broken)
+    scan = DuplicateScan.objects.create()
+    with pytest.raises(RuntimeError):
+        duplicates_scan_run(scan=scan)
+    scan.refresh_from_db()
+    assert (scan.state, scan.error) == (DuplicateScanState.FAILED, "database went away")
+
+
+def test_reps_cannot_queue_a_scan(rep):
+    with pytest.raises(DomainError, match="admins and managers"):
+        duplicates_scan_queue(actor=rep)
+    assert not DuplicateScan.objects.exists()

@@ -120,3 +120,16 @@ def test_refused_for_unknown_fields_and_sides_and_itself(rep, jon, john):
     with pytest.raises(DomainError, match="itself"):
         lead_merge(actor=rep, winner=jon, loser=jon, choices={})
     assert Lead.objects.filter(pk__in=[jon.pk, john.pk]).count() == 2
+
+
+def test_deals_of_the_loser_move_to_the_winner(rep, jon, john):
+    from closeloop.pipeline.models import Deal
+    from tests.factories import DealFactory
+
+    deal = DealFactory(owner=rep, lead=john)
+    trashed = DealFactory(owner=rep, lead=john)
+    Deal.with_trashed.filter(pk=trashed.pk).update(deleted_at=deal.created_at)
+    lead_merge(actor=rep, winner=jon, loser=john, choices={})
+    assert set(Deal.with_trashed.filter(lead=jon)) == {deal, trashed}
+    note = Activity.objects.get(lead=jon, subject__startswith="Merged")
+    assert "2 deals" in note.body

@@ -124,3 +124,35 @@ def test_same_external_id_twice_is_a_duplicate(run_import):
         HEADER + "A,,Proposal,1,,,,,,D-1\nA again,,Proposal,1,,,,,,D-1\n", kind="deals"
     )
     assert (batch.created_count, batch.skipped_count) == (1, 1)
+
+
+ATTRIBUTION_HEADER = "Deal Name,Amount,Currency,Deal owner,Source,Campaign\n"
+
+
+def test_source_and_campaign_columns_are_mapped_by_name_and_value(run_import, manager):
+    from closeloop.leads.models import Campaign, Source
+
+    spring = Campaign.objects.create(name="Spring fair")
+    batch = run_import(
+        ATTRIBUTION_HEADER
+        + "One,100,EUR,manager@example.com,event,spring fair\n"
+        + "Two,100,EUR,manager@example.com,Trade show,SF 2024\n"
+        + "Three,100,EUR,manager@example.com,,\n",
+        kind="deals",
+        value_mapping={"campaign": {"SF 2024": str(spring.pk)}},
+    )
+    assert batch.created_count == 3, list(ImportRow.objects.values_list("error", flat=True))
+    deals = {d.title: d for d in Deal.objects.select_related("source", "campaign")}
+    assert (deals["One"].source.name, deals["One"].campaign) == ("Event", spring)
+    assert (deals["Two"].source.name, deals["Two"].campaign) == ("Trade show", spring)
+    assert Source.objects.filter(name="Trade show").exists()  # an unknown source is added
+    assert (deals["Three"].source, deals["Three"].campaign) == (None, None)
+
+
+def test_an_unknown_campaign_fails_the_row_naming_the_column(run_import, manager):
+    batch = run_import(
+        ATTRIBUTION_HEADER + "One,100,EUR,manager@example.com,,Nobody knows\n", kind="deals"
+    )
+    assert batch.failed_count == 1
+    error = ImportRow.objects.get().error
+    assert "Campaign" in error and "Nobody knows" in error

@@ -20,15 +20,18 @@ from closeloop.pipeline.models import Deal, Pipeline, StageChange
 from closeloop.pipeline.services.deals import MAX_VALUE
 
 from ..choices import ImportMode, RowOutcome
+from ..services import source_create
 from .engine import Handler, Outcome, RowError, RowIn, RunContext
 from .lead_rows import valid_email
 from .people import OrganizationFinder
 from .resolvers import (
+    CampaignResolver,
     CurrencyResolver,
     DealStatusResolver,
     LostReasonResolver,
     OwnerResolver,
     PipelineResolver,
+    SourceResolver,
     StageResolver,
 )
 from .values import AmbiguousDate, ValueProblem, cell_text, parse_datetime, parse_decimal
@@ -43,6 +46,8 @@ UPDATABLE = (
     "contact",
     "competitor",
     "external_id",
+    "source",
+    "campaign",
 )
 SOURCES = {
     "expected_close_date": ("expected_close_date", "close_date"),
@@ -70,6 +75,8 @@ class DealHandler(Handler):
         self.status = DealStatusResolver(value_map=vm("status"))
         self.reasons = LostReasonResolver(value_map=vm("lost_reason"))
         self.currency = CurrencyResolver(value_map=vm("currency"))
+        self.sources = SourceResolver(value_map=vm("source"))
+        self.campaigns = CampaignResolver(value_map=vm("campaign"))
         self.orgs = OrganizationFinder(ctx)
         self.default_pipeline = Pipeline.objects.filter(is_default=True).first()
         self.default_currency = base_currency()
@@ -79,6 +86,24 @@ class DealHandler(Handler):
     def rolled_back(self) -> None:
         super().rolled_back()
         self.orgs.forget_unsaved()
+        self.sources = SourceResolver(value_map=self.ctx.value_map("source"))
+
+    def _attribution(self, raw: dict[str, Any], v: dict[str, Any]) -> None:
+        """Source and campaign by name, value-mapped; an unknown source is added (not on a dry
+        run), as the lead import does."""
+        if raw.get("campaign"):
+            text = cell_text(raw["campaign"])
+            v["campaign"] = self._resolve("Campaign", self.campaigns.resolve, text)
+        if raw.get("source"):
+            found = self._resolve("Source", self.sources.resolve, cell_text(raw["source"]))
+            if isinstance(found, str):
+                if self.ctx.dry_run:
+                    return
+                found = source_create(actor=self.ctx.actor, name=found)
+                self.sources.created[found.name.lower()] = found
+                self.sources.by_name[found.name.lower()] = found
+                self.sources.records[found.pk] = found
+            v["source"] = found
 
     def _date(self, raw: dict[str, Any], name: str) -> dt.datetime | None:
         if name not in raw:
@@ -155,6 +180,7 @@ class DealHandler(Handler):
         )
         self._dates(raw, v)
         self._lost(raw, v)
+        self._attribution(raw, v)
         for name, limit in (("competitor", 200), ("external_id", 100)):
             if name in raw:
                 text = cell_text(raw[name])
@@ -390,6 +416,8 @@ class DealHandler(Handler):
             deal.version += 1
             deal.save(update_fields=[*previous.keys(), "version", "updated_at"])
         return {
-            f"{k}_id" if k in ("owner", "organization", "contact") else k: getattr(p, "pk", p)
+            f"{k}_id" if k in ("owner", "organization", "contact", "source", "campaign") else k: (
+                getattr(p, "pk", p)
+            )
             for k, p in previous.items()
         }

@@ -13,6 +13,7 @@ from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
 from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
+from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import Contact, Organization
 
 from ..choices import DealStatus
@@ -26,6 +27,8 @@ EDITABLE_FIELDS = (
     "value",
     "currency",
     "expected_close_date",
+    "source",
+    "campaign",
 )
 MAX_VALUE = Decimal("999999999999.99")
 
@@ -124,6 +127,10 @@ def _clean_fields(changes: dict[str, Any]) -> dict[str, Any]:
         raise DomainError("Unknown organization.", field="organization")
     if clean.get("contact") is not None and not isinstance(clean["contact"], Contact):
         raise DomainError("Unknown contact.", field="contact")
+    if clean.get("source") is not None and not isinstance(clean["source"], Source):
+        raise DomainError("Unknown source.", field="source")
+    if clean.get("campaign") is not None and not isinstance(clean["campaign"], Campaign):
+        raise DomainError("Unknown campaign.", field="campaign")
     return clean
 
 
@@ -140,6 +147,8 @@ def deal_create(
     value: Decimal | int = Decimal("0"),
     currency: str | None = None,
     expected_close_date: dt.date | None = None,
+    source: Source | None = None,
+    campaign: Campaign | None = None,
 ) -> Deal:
     """Open a deal in a stage (the pipeline's first by default) and start its stage history."""
     if stage is None:
@@ -163,6 +172,8 @@ def deal_create(
             "value": value,
             "currency": currency or base_currency(),
             "expected_close_date": expected_close_date,
+            "source": source,
+            "campaign": campaign,
         }
     )
     deal = Deal.objects.create(pipeline_id=stage.pipeline_id, stage=stage, **fields)
