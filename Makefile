@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/closeloop serve
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
