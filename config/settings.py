@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "closeloop.pipeline",
     "closeloop.activities",
     "closeloop.leads",
+    "closeloop.messaging",
     "closeloop.api",
 ]
 
@@ -160,6 +161,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # EMAIL_URL, e.g. smtp+tls://user:pass@host:587; unset keeps mail in the outbox (issue 5).
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
+# the From address of mail the workspace sends when the sender has none of their own
+DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "Closeloop <closeloop@localhost>")
 
 TASKS = {
     "default": {

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from closeloop.core.models import TimestampedModel
+
+from .choices import AttemptOutcome, MessageState
+
+
+class EmailTemplate(TimestampedModel):
+    """A reusable email: subject, text and HTML bodies with merge fields (contact first name…)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    subject = models.CharField(max_length=300)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Message(TimestampedModel):
+    """One outgoing email in the outbox: what is sent, to whom, for which record, and its state.
+
+    The Message-ID is fixed when the message is queued, so a resend after a crash carries the
+    same ID and replies can be threaded under it.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sent_messages",
+    )
+    from_email = models.CharField(max_length=320)
+    reply_to = models.CharField(max_length=320, blank=True)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    bcc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=300)
+    text_body = models.TextField()
+    html_body = models.TextField(blank=True)
+    # extra headers (List-Unsubscribe, …) as name → value
+    headers = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    template = models.ForeignKey(
+        EmailTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+
+    state = models.CharField(
+        max_length=10, choices=MessageState.choices, default=MessageState.QUEUED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    # the records it concerns; its timeline entry shows on each of them
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    contact = models.ForeignKey(
+        "people.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    deal = models.ForeignKey(
+        "pipeline.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    organization = models.ForeignKey(
+        "people.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    activity = models.OneToOneField(
+        "activities.Activity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="email_message",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["created_by", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class MessageAttachment(models.Model):
+    """A file sent with a message, stored so the outbox can show and resend it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="messaging/attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120, default="application/octet-stream")
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class SendAttempt(models.Model):
+    """One try at handing a message to the mail server, and the server's answer."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="send_attempts")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=AttemptOutcome.choices, blank=True)
+    smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.outcome}"
