@@ -11,10 +11,19 @@ class MessageState(models.TextChoices):
     FAILED = "failed", "Failed"
     # no mail server is configured (EMAIL_URL unset): the outbox keeps it, readable, unsent
     NOT_SENT = "not_sent", "Not sent (no mail server)"
+    # a worker died after handing it to the server but before hearing the answer: it may have
+    # arrived, so it is never resent on its own; a person checks and resends or leaves it
+    UNCERTAIN = "uncertain", "May have been sent (check)"
 
 
 class AttemptOutcome(models.TextChoices):
+    """How one try at handing a message to the mail server ended."""
+
     SENT = "sent", "Sent"
     TEMPORARY = "temporary", "Temporary failure"
     PERMANENT = "permanent", "Permanent failure"
     HELD = "held", "Held (no mail server)"
+    # the worker stopped before the message reached the server: safely queued again
+    LOST = "lost", "Interrupted before hand-over"
+    # the worker stopped (or the line dropped) while the server was taking the message
+    UNKNOWN = "unknown", "Interrupted during hand-over"

@@ -64,8 +64,19 @@ class Message(TimestampedModel):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # which worker's claim this is: every write after the claim is conditional on it, so a
+    # worker whose claim a sweep took back cannot hand the message over or overwrite the outcome
+    claim_token = models.CharField(max_length=32, blank=True)
+    # set (committed) just before the server is given the message body; a claim left behind with
+    # it set may have been delivered, one without it certainly was not
+    handed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    resend_count = models.PositiveSmallIntegerField(default=0)
+    resent_at = models.DateTimeField(null=True, blank=True)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # the records it concerns; its timeline entry shows on each of them
     lead = models.ForeignKey(
@@ -125,6 +136,9 @@ class SendAttempt(models.Model):
     outcome = models.CharField(max_length=10, choices=AttemptOutcome.choices, blank=True)
     smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response = models.TextField(blank=True)
+    handed_at = models.DateTimeField(null=True, blank=True)
+    # recipients the server refused while taking the others: address → "code answer"
+    refused = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["started_at", "pk"]

@@ -12,11 +12,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
+from closeloop.accounts.choices import Role
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.services import activity_create
 from closeloop.core.exceptions import DomainError
 
+from .choices import MessageState
 from .models import EmailTemplate, Message, MessageAttachment
 
 MAX_RECIPIENTS = 50
@@ -174,3 +178,34 @@ def message_enqueue(*, message: Message, run_after: Any = None) -> None:
         task.enqueue(message_id=message.pk)
 
     transaction.on_commit(enqueue)
+
+
+RESENDABLE = (MessageState.FAILED, MessageState.NOT_SENT, MessageState.UNCERTAIN)
+
+
+@transaction.atomic
+def message_resend(*, actor: Any, message: Message) -> Message:
+    """Queue a failed, held or uncertain message again, as stored (same Message-ID).
+
+    Only its writer or an admin may; the resend is recorded on the message, and the retry
+    schedule starts over.
+    """
+    if not (actor.role == Role.ADMIN or message.created_by_id == actor.pk):
+        raise DomainError("Only the sender or an admin can resend this message.")
+    now = timezone.now()
+    updated = Message.objects.filter(pk=message.pk, state__in=RESENDABLE).update(
+        state=MessageState.QUEUED,
+        attempts=0,
+        next_attempt_at=None,
+        claim_token="",
+        handed_at=None,
+        resend_count=F("resend_count") + 1,
+        resent_at=now,
+        resent_by=actor,
+        updated_at=now,
+    )
+    if not updated:
+        raise DomainError("Only failed, unsent or uncertain messages can be resent.")
+    message.refresh_from_db()
+    message_enqueue(message=message)
+    return message
