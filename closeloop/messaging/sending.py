@@ -16,9 +16,11 @@ again; one with `handed_at` may have, and waits for a person (see `recovery.py`)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 import uuid
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -34,6 +36,8 @@ from closeloop.core.exceptions import DomainError
 from .choices import AttemptOutcome, MessageState
 from .models import Message, SendAttempt
 from .smtp import MailServer, email_url_parse, smtp_open
+
+logger = logging.getLogger(__name__)
 
 # Minutes to wait after the 1st, 2nd, … temporary failure. The last try comes about 49 hours
 # after the first; a message still refused then is marked failed.
@@ -124,7 +128,15 @@ def message_send(*, message_id: int) -> str:
     if not settings.EMAIL_URL:
         result: Result | None = Result(AttemptOutcome.HELD, None, NO_SERVER)
     else:
-        result = _deliver(message, attempt, token)
+        try:
+            result = _deliver(message, attempt, token)
+        except Exception as exc:  # a bug or an odd server must not leave the claim hanging
+            logger.exception("Sending message %s failed unexpectedly", message_id)
+            handed = Message.objects.filter(
+                pk=message_id, claim_token=token, handed_at__isnull=False
+            ).exists()
+            outcome = AttemptOutcome.UNKNOWN if handed else AttemptOutcome.TEMPORARY
+            result = Result(outcome, None, f"Unexpected error while sending: {exc!r}")
     if result is not None:
         _finish(message, attempt, token, result)
     message.refresh_from_db(fields=["state"])
@@ -139,8 +151,9 @@ def _deliver(message: Message, attempt: SendAttempt, token: str) -> Result | Non
         return Result(AttemptOutcome.TEMPORARY, None, exc.message)
     email = message_build(message)
     encoding = email.encoding or settings.DEFAULT_CHARSET
-    sender = sanitize_address(email.from_email, encoding)
-    recipients = [sanitize_address(address, encoding) for address in email.recipients()]
+    # the envelope carries bare addresses (IDNA-encoded domains); names stay in the headers
+    sender = parseaddr(sanitize_address(email.from_email, encoding))[1]
+    recipients = [parseaddr(sanitize_address(a, encoding))[1] for a in email.recipients()]
     body = email.message().as_bytes(linesep="\r\n")
     try:
         session = smtp_open(server)

@@ -67,12 +67,15 @@ def email_url_parse(email_url: str) -> MailServer:
         raise _bad("timeout must be a number of seconds.") from None
     if not 0 < timeout <= 600:
         raise _bad("timeout must be between 0 and 600 seconds.")
+    username, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if not (username + password).isascii():
+        raise _bad("the user name and password can only use ASCII characters (SMTP login).")
     default_port, starttls, implicit_tls = SCHEMES[parts.scheme]
     return MailServer(
         host=parts.hostname,
         port=port or default_port,
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
+        username=username,
+        password=password,
         starttls=starttls,
         implicit_tls=implicit_tls,
         timeout=timeout,

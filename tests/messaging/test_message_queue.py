@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import email
-import socket
-from email import policy
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import override_settings
-from django_tasks_db.management.commands.db_worker import Worker
 
 from closeloop.activities.choices import ActivityKind
 from closeloop.core.exceptions import DomainError
@@ -18,46 +13,11 @@ from closeloop.leads.models import Lead
 from closeloop.messaging.choices import MessageState
 from closeloop.messaging.services import AttachmentIn, message_queue
 
-
-class Recorder:
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Any:
-    recorder = Recorder()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield controller, recorder
-    finally:
-        controller.stop()
-
-
-def _run_worker() -> None:
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    ).run()
+from .conftest import Server, run_worker
 
 
 @pytest.mark.django_db(transaction=True)
-def test_queued_message_reaches_the_smtp_server_once(rep: Any, smtp_server: Any) -> None:
-    controller, recorder = smtp_server
+def test_queued_message_reaches_the_smtp_server_once(rep: Any, smtp_server: Server) -> None:
     lead = Lead.objects.create(first_name="Lena", last_name="Lead", email="lena@example.org")
     message = message_queue(
         actor=rep,
@@ -71,13 +31,11 @@ def test_queued_message_reaches_the_smtp_server_once(rep: Any, smtp_server: Any)
     assert message.activity is not None
     assert message.activity.kind == ActivityKind.EMAIL
     assert message.activity.lead == lead
-    with override_settings(EMAIL_URL=f"smtp://127.0.0.1:{controller.port}"):
-        _run_worker()
-        _run_worker()
+    run_worker()
+    run_worker()
     message.refresh_from_db()
     assert message.state == MessageState.SENT
-    assert len(recorder.envelopes) == 1
-    received = email.message_from_bytes(recorder.envelopes[0].content, policy=policy.default)
+    [received] = smtp_server.recorder.messages()
     assert received["Message-ID"] == message.message_id
     assert received["Reply-To"] == rep.email
     assert received.get_body(("plain",)).get_content().strip() == "Hello Lena"
@@ -91,7 +49,7 @@ def test_queued_message_reaches_the_smtp_server_once(rep: Any, smtp_server: Any)
 def test_without_a_mail_server_the_message_stays_in_the_outbox(rep: Any) -> None:
     message = message_queue(actor=rep, to="x@example.org", subject="Hi", text_body="Hello")
     with override_settings(EMAIL_URL=""):
-        _run_worker()
+        run_worker()
     message.refresh_from_db()
     assert message.state == MessageState.NOT_SENT
     assert message.send_attempts.get().outcome == "held"
