@@ -129,3 +129,9 @@ def later(minutes: float) -> Any:
     return mock.patch(
         "django.utils.timezone.now", return_value=timezone.now() + dt.timedelta(minutes=minutes)
     )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Attachments the tests store go to a temporary folder, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
