@@ -254,3 +254,15 @@ def test_a_wrong_password_is_retried_not_failed(rep: Any, smtp_server: Server) -
     assert message.state == MessageState.RETRYING
     assert "refused the login in EMAIL_URL" in message.last_error
     assert smtp_server.recorder.envelopes == []
+
+
+def test_a_message_whose_job_was_lost_gets_a_new_one(rep: Any, smtp_server: Server) -> None:
+    message = _queue(rep)
+    DBTaskResult.objects.all().delete()  # e.g. the task table was cleaned up by hand
+    assert message_sweep()["rescheduled"] == 0  # not overdue yet: the worker may just be busy
+    with later(20):
+        assert message_sweep()["rescheduled"] == 1
+        assert message_sweep()["rescheduled"] == 0  # not queued twice by the next sweep
+        run_worker()
+    assert len(smtp_server.recorder.envelopes) == 1
+    assert Message.objects.get(pk=message.pk).state == MessageState.SENT
