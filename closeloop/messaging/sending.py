@@ -121,9 +121,10 @@ def message_send(*, message_id: int) -> str:
             updated_at=now,
         )
     )
-    message = Message.objects.get(pk=message_id)
     if not claimed:
-        return message.state
+        state = Message.objects.filter(pk=message_id).values_list("state", flat=True).first()
+        return state or "missing"
+    message = Message.objects.get(pk=message_id)
     attempt = SendAttempt.objects.create(message=message, started_at=now)
     if not settings.EMAIL_URL:
         result: Result | None = Result(AttemptOutcome.HELD, None, NO_SERVER)
@@ -149,12 +150,10 @@ def _deliver(message: Message, attempt: SendAttempt, token: str) -> Result | Non
         server = email_url_parse(settings.EMAIL_URL)
     except DomainError as exc:
         return Result(AttemptOutcome.TEMPORARY, None, exc.message)
-    email = message_build(message)
-    encoding = email.encoding or settings.DEFAULT_CHARSET
-    # the envelope carries bare addresses (IDNA-encoded domains); names stay in the headers
-    sender = parseaddr(sanitize_address(email.from_email, encoding))[1]
-    recipients = [parseaddr(sanitize_address(a, encoding))[1] for a in email.recipients()]
-    body = email.message().as_bytes(linesep="\r\n")
+    try:
+        sender, recipients, body = _envelope(message)
+    except (OSError, ValueError) as exc:  # a lost attachment file, an address SMTP cannot carry
+        return Result(AttemptOutcome.PERMANENT, None, f"The message cannot be built: {exc}")
     try:
         session = smtp_open(server)
     except smtplib.SMTPAuthenticationError as exc:
@@ -172,6 +171,15 @@ def _deliver(message: Message, attempt: SendAttempt, token: str) -> Result | Non
             session.quit()
         except OSError:
             session.close()
+
+
+def _envelope(message: Message) -> tuple[str, list[str], bytes]:
+    """Sender, recipients and bytes as SMTP carries them; names stay in the headers."""
+    email = message_build(message)
+    encoding = email.encoding or settings.DEFAULT_CHARSET
+    sender = parseaddr(sanitize_address(email.from_email, encoding))[1]
+    recipients = [parseaddr(sanitize_address(a, encoding))[1] for a in email.recipients()]
+    return sender, recipients, email.message().as_bytes(linesep="\r\n")
 
 
 def _transaction(

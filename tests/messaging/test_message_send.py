@@ -266,3 +266,16 @@ def test_a_message_whose_job_was_lost_gets_a_new_one(rep: Any, smtp_server: Serv
         run_worker()
     assert len(smtp_server.recorder.envelopes) == 1
     assert Message.objects.get(pk=message.pk).state == MessageState.SENT
+
+
+def test_a_message_whose_attachment_file_is_gone_fails_at_once(
+    rep: Any, smtp_server: Server
+) -> None:
+    message = _queue(rep, attachments=[AttachmentIn("quote.pdf", PDF, "application/pdf")])
+    stored = message.attachments.get()
+    stored.file.storage.delete(stored.file.name)
+    run_worker()
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert message.last_error.startswith("The message cannot be built:")
+    assert smtp_server.recorder.envelopes == []
