@@ -60,7 +60,7 @@ class SmtpRecorder:
         ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -92,7 +92,7 @@ def smtp_server() -> Iterator[Server]:
     controller = Controller(
         recorder,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         auth_require_tls=False,
         authenticator=_authenticate(recorder),
     )
@@ -107,7 +107,7 @@ def smtp_server() -> Iterator[Server]:
 @pytest.fixture
 def closed_port() -> int:
     """A port nothing listens on: connecting is refused."""
-    return _free_port()
+    return free_port()
 
 
 def run_worker() -> None:
