@@ -52,7 +52,10 @@ class ComposeForm(forms.Form):
     cc = forms.CharField(max_length=4000, required=False, label="Cc")
     bcc = forms.CharField(max_length=4000, required=False, label="Bcc")
     subject = forms.CharField(max_length=300)
-    text_body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 12}))
+    text_body = forms.CharField(
+        label="Message", required=False, widget=forms.Textarea(attrs={"rows": 12}),
+        help_text="Plain text. Left empty, it is written from the HTML version.",
+    )  # fmt: skip
     html_body = forms.CharField(
         label="HTML version", required=False,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
