@@ -234,9 +234,10 @@ def merge_render(text: str, ctx: MergeContext, *, html: bool, field: str | None 
         value = _value(ctx, name) or ""
         if not html:
             return value
+        # braces as entities too: an edited copy rendered again never reads a value as a field
         if MERGE_FIELDS[name].multiline:
-            return str(linebreaksbr(value, autoescape=True))
-        return str(escape(value))
+            return str(linebreaksbr(value, autoescape=True)).replace("{", "&#123;")
+        return str(escape(value)).replace("{", "&#123;")
 
     return PLACEHOLDER.sub(substitute, text or "")
 
