@@ -61,3 +61,28 @@ def test_rep_emails_a_deal_contact_from_a_template(page, live_server, rep):
     assert message.to == ["Lena Lind <lena@bakery.example>"]
     assert message.template.name == "Follow-up"
     assert "<p>Hi Lena,</p>" in message.html_body
+
+
+def test_admin_previews_an_unsaved_template_on_a_record(page, live_server, admin, rep):
+    organization = OrganizationFactory(name="Bakery Lind", owner=rep)
+    contact = ContactFactory(first_name="Lena", last_name="Lind", organization=organization)
+    deal = DealFactory(title="New website", owner=rep, organization=organization, contact=contact)
+    log_in(page, live_server, admin.email, PASSWORD)
+    page.goto(f"{live_server.url}/settings/email-templates/new/")
+    page.get_by_role("textbox", name="Name").fill("Intro")
+    page.get_by_role("textbox", name="Subject").fill("About {{ deal.title }}")
+    page.get_by_role("textbox", name="HTML body").fill(
+        "<style>b { color: red; }</style><p>Hi <b>{{ contact.first_name }}</b></p>"
+    )
+    page.get_by_label("On the record").select_option(value=f"deal:{deal.pk}")
+    preview = page.locator("#preview")
+    expect(preview.locator('[data-role="preview-subject"]')).to_have_text("About New website")
+    frame = page.frame_locator("iframe.mail-preview")
+    expect(frame.locator("b")).to_have_text("Lena")
+    expect(frame.locator("b")).to_have_attribute("style", "color: red;")
+    expect(preview.locator('[data-role="preview-text"]')).to_have_text("Hi Lena")
+
+    page.get_by_role("textbox", name="Subject").fill("About {{ deal.title }} {{ lead.first_name }}")
+    page.get_by_role("button", name="Preview").click()
+    expect(preview.get_by_role("alert")).to_contain_text("{{ lead.first_name }}")
+    assert not EmailTemplate.objects.exists()  # previewing saves nothing
