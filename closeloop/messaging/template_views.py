@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -41,7 +42,7 @@ def _save_error(form: EmailTemplateForm, error: DomainError) -> None:
 def email_templates(request: HttpRequest) -> HttpResponse:
     """Every template, with how many emails were sent from it."""
     return render(request, "settings/email_templates.html", {
-        "nav": "settings", "section": "email_templates", "templates": email_template_list(),
+        "nav": "settings", "section": "email_templates", "templates": email_template_list().annotate(message_count=Count("messages")),
         "fields": MERGE_FIELDS.values(),
     })  # fmt: skip
 
