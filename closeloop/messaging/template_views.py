@@ -41,8 +41,9 @@ def _save_error(form: EmailTemplateForm, error: DomainError) -> None:
 @require_GET
 def email_templates(request: HttpRequest) -> HttpResponse:
     """Every template, with how many emails were sent from it."""
+    templates = email_template_list().annotate(message_count=Count("messages"))
     return render(request, "settings/email_templates.html", {
-        "nav": "settings", "section": "email_templates", "templates": email_template_list().annotate(message_count=Count("messages")),
+        "nav": "settings", "section": "email_templates", "templates": templates,
         "fields": MERGE_FIELDS.values(),
     })  # fmt: skip
 
