@@ -163,6 +163,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 # the From address of mail the workspace sends when the sender has none of their own
 DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "Closeloop <closeloop@localhost>")
+# the mail server accepts any From address of the users (so the workspace may let them use it)
+EMAIL_ALLOW_USER_FROM = _env_bool("EMAIL_ALLOW_USER_FROM", False)
 
 TASKS = {
     "default": {

@@ -17,6 +17,7 @@ urlpatterns = [
     path("trash/", core_views.trash, name="trash"),
     path("notifications/", include("closeloop.activities.urls")),
     path("outbox/", include("closeloop.messaging.urls")),
+    path("email/", include("closeloop.messaging.compose_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

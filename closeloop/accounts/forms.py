@@ -66,3 +66,15 @@ class WorkspaceForm(forms.Form):
         label="What sales reps see", choices=RepVisibility.choices, widget=forms.RadioSelect,
         help_text="Besides their own records. Admins see everything, managers their teams'.",
     )  # fmt: skip
+    send_as_user = forms.BooleanField(
+        label="Send users' emails from their own address", required=False,
+        help_text="Otherwise mail goes from the workspace address as “Ann Smith via …”, "
+        "with replies to the user. Needs a mail server that allows it (EMAIL_ALLOW_USER_FROM).",
+    )  # fmt: skip
+
+
+class SignatureForm(forms.Form):
+    signature = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Added under the emails you send from Closeloop (plain text; links work).",
+    )  # fmt: skip

@@ -105,6 +105,9 @@ class WorkspaceSettings(TimestampedModel):
     qualify_threshold = models.PositiveSmallIntegerField(
         default=60, help_text="scorecard score (0–100) from which a lead is sales-qualified"
     )
+    # users' emails go out From their own address (only where EMAIL_ALLOW_USER_FROM says the
+    # mail server accepts it); otherwise From the workspace address, "Ann via Closeloop"
+    send_as_user = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "workspace settings"

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -108,6 +109,19 @@ def user_set_password(*, actor: Any, user: User, password: str) -> User:
 
 
 @transaction.atomic
+def user_signature_update(*, actor: Any, user: User, signature: str) -> User:
+    """Set the signature added under a user's emails (each user their own, admins anyone's)."""
+    if actor is not None and actor.pk != user.pk:
+        _require_admin(actor)
+    signature = "\n".join(line.rstrip() for line in (signature or "").strip().splitlines())
+    if len(signature) > 2000:
+        raise DomainError("A signature can be at most 2,000 characters long.", field="signature")
+    user.signature = signature
+    user.save(update_fields=["signature"])
+    return user
+
+
+@transaction.atomic
 def team_create(*, actor: Any, name: str) -> Team:
     """Add a team."""
     _require_admin(actor)
@@ -121,9 +135,14 @@ def team_create(*, actor: Any, name: str) -> Team:
 
 @transaction.atomic
 def workspace_update(
-    *, actor: Any, name: str, base_currency: str, rep_visibility: str
+    *,
+    actor: Any,
+    name: str,
+    base_currency: str,
+    rep_visibility: str,
+    send_as_user: bool | None = None,
 ) -> WorkspaceSettings:
-    """Change the workspace name, base currency or what reps may see."""
+    """Change the workspace name, base currency, what reps may see or whose address mail uses."""
     _require_admin(actor)
     ws = workspace_settings()
     name = (name or "").strip()
@@ -137,6 +156,14 @@ def workspace_update(
     ws.name = name[:120]
     ws.base_currency = currency
     ws.rep_visibility = rep_visibility
+    if send_as_user is not None:
+        if send_as_user and not ws.send_as_user and not settings.EMAIL_ALLOW_USER_FROM:
+            raise DomainError(
+                "The mail server does not allow sending from users' own addresses "
+                "(EMAIL_ALLOW_USER_FROM is off).",
+                field="send_as_user",
+            )
+        ws.send_as_user = send_as_user
     ws.save()
     return ws
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,14 @@ from closeloop.core.exceptions import DomainError
 from closeloop.core.http import found_or_404
 
 from . import services
-from .forms import PasswordSetForm, TeamForm, UserCreateForm, UserForm, WorkspaceForm
+from .forms import (
+    PasswordSetForm,
+    SignatureForm,
+    TeamForm,
+    UserCreateForm,
+    UserForm,
+    WorkspaceForm,
+)
 from .models import User
 from .selectors import team_list, user_list, workspace_settings
 
@@ -159,8 +167,10 @@ def workspace(request: HttpRequest) -> HttpResponse:
     """The workspace name, base currency and what reps see."""
     ws = workspace_settings()
     initial = {"name": ws.name, "base_currency": ws.base_currency,
-               "rep_visibility": ws.rep_visibility}  # fmt: skip
+               "rep_visibility": ws.rep_visibility, "send_as_user": ws.send_as_user}  # fmt: skip
     form = WorkspaceForm(request.POST or None, initial=initial)
+    if not settings.EMAIL_ALLOW_USER_FROM:
+        form.fields["send_as_user"].disabled = True
     if request.method == "POST" and form.is_valid():
         try:
             services.workspace_update(actor=request.user, **form.cleaned_data)
@@ -171,3 +181,21 @@ def workspace(request: HttpRequest) -> HttpResponse:
             return redirect("settings:workspace")
     return render(request, "settings/workspace.html",
                   {"nav": "settings", "section": "workspace", "form": form})  # fmt: skip
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """Your own account: name, email, role, and the signature under your emails."""
+    user = cast(User, request.user)
+    form = SignatureForm(request.POST or None, initial={"signature": user.signature})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_signature_update(
+                actor=user, user=user, signature=form.cleaned_data["signature"]
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Your signature is saved.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "nav": "profile"})

@@ -4,6 +4,7 @@ from django.urls import path
 
 from closeloop.accounts import views as account_views
 from closeloop.leads import assignment_views, qualification_settings_views
+from closeloop.messaging import template_views
 from closeloop.pipeline import settings_views as pipeline_views
 
 app_name = "settings"
@@ -50,5 +51,22 @@ urlpatterns = [
         "qualification/",
         qualification_settings_views.qualification_settings,
         name="qualification",
+    ),
+    path("email-templates/", template_views.email_templates, name="email_templates"),
+    path(
+        "email-templates/new/", template_views.email_template_create, name="email_template_create"
+    ),
+    path(
+        "email-templates/preview/",
+        template_views.email_template_preview,
+        name="email_template_preview",
+    ),
+    path(
+        "email-templates/<int:pk>/", template_views.email_template_edit, name="email_template_edit"
+    ),
+    path(
+        "email-templates/<int:pk>/delete/",
+        template_views.email_template_delete,
+        name="email_template_delete",
     ),
 ]
