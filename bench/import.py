@@ -131,6 +131,20 @@ def setup_child(args: argparse.Namespace) -> None:
     print(json.dumps({"existing": Lead.objects.count()}))
 
 
+def _server_cpu(connection) -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend, when the server runs on this host."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_child(args: argparse.Namespace) -> None:
     """Import the CSV once and report time, counts and peak memory."""
     import resource
@@ -145,6 +159,7 @@ def run_child(args: argparse.Namespace) -> None:
     from closeloop.leads.models import Lead
 
     admin = User.objects.get(email="admin@bench.test")
+    server_before = _server_cpu(connection)
     before = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     baseline = before.ru_maxrss / 1024
@@ -157,6 +172,7 @@ def run_child(args: argparse.Namespace) -> None:
     batch = import_configure(actor=admin, batch=batch, mapping=batch.mapping)
     batch = import_run(actor=admin, batch=batch)
     seconds = time.perf_counter() - started
+    server_after = _server_cpu(connection)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the file's reading process
     peak = usage.ru_maxrss / 1024
@@ -172,6 +188,9 @@ def run_child(args: argparse.Namespace) -> None:
                 - cpu_before,
                 "cpu_reader": children.ru_utime + children.ru_stime,
                 "peak_reader_mb": children.ru_maxrss / 1024,
+                "server_cpu": server_after - server_before
+                if server_before is not None and server_after is not None
+                else None,
                 "load": os.getloadavg()[0],
                 "peak_mb": peak,
                 "baseline_mb": baseline,
@@ -288,6 +307,8 @@ def main() -> None:
             f"  {'yes' if r['reconciles'] else 'NO'}"
         )
         notes.append(f"{r['vendor']}: likely duplicates {r['likely']}")
+        if r["server_cpu"] is not None:
+            notes.append(f"{r['vendor']}: the server's backend used {r['server_cpu']:.1f} CPU s")
     print()
     print("CPU s: the importing process and its file-reading child together (PostgreSQL's")
     print("server work is not in it), `reader` the child's share; peak MB: the peak resident")
