@@ -135,9 +135,9 @@ class Lead(TrashableModel):
 
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
-    email = models.EmailField(blank=True, db_index=True, help_text="stored lower-case")
+    email = models.EmailField(blank=True, help_text="stored lower-case")  # indexed in Meta
     phone = models.CharField(max_length=60, blank=True)
-    phone_e164 = models.CharField(max_length=20, blank=True, db_index=True)
+    phone_e164 = models.CharField(max_length=20, blank=True)  # indexed in Meta
     job_title = models.CharField(max_length=150, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
     company_domain = models.CharField(max_length=200, blank=True)
@@ -237,8 +237,12 @@ class Lead(TrashableModel):
         # Every index costs each insert (a million-row import writes every one of them), so
         # columns that most leads leave empty get partial indexes: the rows that have a value
         # are still found, the empty ones cost nothing. company_domain has no index (nothing
-        # looks leads up by it); owner lookups use (owner, status).
+        # looks leads up by it); owner lookups use (owner, status). email and phone_e164 are
+        # only ever compared whole (exact duplicate checks, `in` lists): a plain index, without
+        # the second LIKE-pattern index PostgreSQL gets for a `db_index=True` text column.
         indexes = [
+            models.Index(fields=["email"], name="lead_email_idx"),
+            models.Index(fields=["phone_e164"], name="lead_phone_e164_idx"),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["last_name"]),
             *(

@@ -170,9 +170,9 @@ def test_contacts_import_with_emails_phones_and_organization(run_import):
 
 
 def test_duplicates_across_chunks_are_caught(run_import, monkeypatch):
-    from closeloop.leads.imports import engine
+    from closeloop.leads.imports import readers
 
-    monkeypatch.setattr(engine, "CHUNK", 2)
+    monkeypatch.setattr(readers, "CHUNK", 2)
     rows = "".join(f"P{i},Q,p{i}@x.example,+49 30 55500{i:02d},,,\n" for i in range(5))
     rows += "Again,Q,P1@x.example,,,,\nPhone,Q,new@x.example,+49 30 5550003,,,\n"
     batch = run_import(CSV + rows)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,14 +25,21 @@ from closeloop.core.exceptions import DomainError
 
 from ..assignment import leads_assign_auto_bulk
 from ..choices import ImportKind, RowOutcome
-from ..models import ImportBatch, ImportRow, Lead
-from .reading import open_table
+from ..models import AssignmentRule, ImportBatch, ImportRow, Lead
+from .readers import (
+    PROCESS_MIN_BYTES,
+    RowIn,
+    can_fork,
+    read_ahead,
+    read_in_process,
+    rows_in,
+)
+from .reading import Table, open_table
 from .values import cell_text
 from .writes import RowInserter
 
 logger = logging.getLogger(__name__)
-CHUNK = 5000
-SQLITE_CACHE_KB = 64 * 1024
+SQLITE_CACHE_KB = 16 * 1024
 SQLITE_CHECKPOINT_PAGES = 256 * 1024  # 1 GB of 4 KB pages: more than a million-row import
 GC_THRESHOLD = 100_000
 DRY_RUN_FAILURES_KEPT = 100
@@ -52,17 +57,6 @@ class RowError(Exception):
     def from_message(cls, message: str) -> RowError:
         label, _, problem = message.partition(": ")
         return cls(label, problem)
-
-
-@dataclass(slots=True)
-class RowIn:
-    """A data row of the file: its number, its cells, and the mapped fields' non-empty values."""
-
-    number: int
-    cells: list[Any]
-    values: dict[str, Any]
-    problem: str = ""
-    prepared: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -111,8 +105,10 @@ class Handler:
         self.seen: dict[str, dict[Any, int]] = {}
         self.pending: dict[str, dict[Any, int]] = {}
 
-    def prepare(self, row: RowIn) -> None:
-        """Checks that need no database, run on the reading thread ahead of `process`."""
+    @staticmethod
+    def prepare(row: RowIn) -> None:
+        """Checks that need neither the database nor the handler, run ahead on the reading side
+        (a thread or a child process) before `process` gets the row."""
 
     def process(self, rows: list[RowIn]) -> list[Outcome]:
         raise NotImplementedError
@@ -142,7 +138,7 @@ class Handler:
         self.pending = {}
 
 
-def _handler_for(ctx: RunContext) -> Handler:
+def _handler_class(kind: str) -> type[Handler]:
     from .contacts import ContactHandler
     from .deals import DealHandler
     from .leads import LeadHandler
@@ -154,33 +150,11 @@ def _handler_for(ctx: RunContext) -> Handler:
         "contacts": ContactHandler,
         "deals": DealHandler,
     }
-    return handlers[ctx.batch.kind](ctx)
+    return handlers[kind]
 
 
-def _rows_in(batch: ImportBatch, headers: list[str], rows: Iterator[tuple[int, list[Any]]]):
-    columns = [(i, batch.mapping.get(h) or "") for i, h in enumerate(headers)]
-    mapped = [(i, f) for i, f in columns if f]
-    width = len(headers)
-    for number, cells in rows:
-        values = {}
-        count = len(cells)
-        for i, name in mapped:
-            if i < count:
-                value = cells[i]
-                if value.__class__ is str:
-                    value = value.strip()
-                    if value:
-                        values[name] = value
-                elif value is not None:
-                    values[name] = value
-        problem = ""
-        if count > width and any(cell_text(c) for c in cells[width:]):
-            extra = len(cells) - width
-            problem = (
-                f"Row: has {len(cells)} values but the header has {width} columns "
-                f"({extra} too many — check for an unquoted delimiter)"
-            )
-        yield RowIn(number, cells, values, problem)
+def _handler_for(ctx: RunContext) -> Handler:
+    return _handler_class(ctx.batch.kind)(ctx)
 
 
 def _import_rows(batch: ImportBatch, rows: dict[int, RowIn], outcomes: list[Outcome]) -> None:
@@ -330,51 +304,28 @@ def _sqlite_cache() -> Iterator[None]:
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def _read_ahead(rows: Iterator[RowIn], prepare: Callable[[RowIn], None]) -> Iterator[list[RowIn]]:
-    """Chunks of rows, read and prepared on a second thread while this one writes.
-
-    Parsing is Python work; writing is mostly database work that releases the GIL (SQLite's
-    B-tree inserts, PostgreSQL's own process), so the two overlap. The thread never touches
-    the database. At most two chunks wait, which bounds the memory used.
-    """
-    chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            while not stop.is_set():
-                chunk = list(islice(rows, CHUNK))
-                if not chunk:
-                    break
-                for row in chunk:
-                    if not row.problem:
-                        prepare(row)
-                chunks.put(chunk)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            chunks.put(exc)
-        finally:
-            chunks.put(None)
-
-    thread = threading.Thread(target=produce, name="import-reader", daemon=True)
-    thread.start()
+@contextmanager
+def _reader(batch: ImportBatch, table: Table) -> Iterator[Iterator[list[RowIn]]]:
+    """The batch's rows in prepared chunks: a large CSV file is read by a second process, the
+    rest on a thread."""
+    prepare = _handler_class(batch.kind).prepare
+    if table.kind == "csv" and batch.file.size >= PROCESS_MIN_BYTES and can_fork():
+        storage, name = batch.file.storage, batch.file.name
+        with read_in_process(
+            lambda: storage.open(name, "rb"), batch.file_name, batch.mapping, prepare
+        ) as chunks:
+            yield chunks
+        return
+    chunks = read_ahead(rows_in(batch.mapping, table.headers, table.rows()), prepare)
     try:
-        while (item := chunks.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        yield chunks
     finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                chunks.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
+        chunks.close()
 
 
 def run_batch(batch: ImportBatch, *, actor: Any, progress: Progress | None = None) -> ImportBatch:
     """Import every row of the batch's file (or only pretend to, for a dry run)."""
     ctx = RunContext(batch=batch, actor=actor, dry_run=batch.dry_run)
-    handler = _handler_for(ctx)
     totals = {o: 0 for o in RowOutcome.values}
     rows_read = 0
     failures: list[dict[str, Any]] = []
@@ -402,14 +353,21 @@ def run_batch(batch: ImportBatch, *, actor: Any, progress: Progress | None = Non
         if table.rows_estimate:
             ImportBatch.objects.filter(pk=batch.pk).update(rows_total=table.rows_estimate)
             batch.rows_total = table.rows_estimate
-        source = _rows_in(batch, table.headers, table.rows())
-        for chunk in _read_ahead(source, handler.prepare):
-            current = {row.number: row for row in chunk}
-            _process(handler, chunk, write)
-            if progress:
-                progress(rows_read, batch.rows_total)
+        reader = _reader(batch, table)
+        # the child process (if any) is forked before the handler loads its lookups
+        with reader as chunks:
+            handler = _handler_for(ctx)
+            for chunk in chunks:
+                current = {row.number: row for row in chunk}
+                _process(handler, chunk, write)
+                if progress:
+                    progress(rows_read, batch.rows_total)
     notes = handler.finish()
-    if not batch.dry_run and batch.kind == ImportKind.LEADS:  # one assignment pass per import
+    if (  # one assignment pass per import, when there are rules to apply
+        not batch.dry_run
+        and batch.kind == ImportKind.LEADS
+        and AssignmentRule.objects.filter(is_active=True).exists()
+    ):
         unowned = Lead.objects.filter(import_batch=batch, owner__isnull=True)
         leads_assign_auto_bulk(unowned.values_list("pk", flat=True))
     if batch.dry_run:
@@ -426,7 +384,7 @@ def preview_batch(
     ctx = RunContext(batch=batch, actor=actor, dry_run=True, preview=True)
     handler = _handler_for(ctx)
     with batch.file.open("rb") as stream, open_table(stream, name=batch.file_name) as table:
-        rows = list(islice(_rows_in(batch, table.headers, table.rows()), limit))
+        rows = list(islice(rows_in(batch.mapping, table.headers, table.rows()), limit))
     good, outcomes = _ragged(rows)
     with transaction.atomic():
         outcomes += handler.process(good)

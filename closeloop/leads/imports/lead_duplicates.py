@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
@@ -68,6 +69,35 @@ class ExistingIndex:
     def add(self, kind: str, value: Any, record: tuple[str, int]) -> None:
         if self.loaded is not None and value:
             self.loaded[kind].setdefault(value, record)
+
+
+class WrittenKeys:
+    """The keys (emails or phones) earlier chunks of an import wrote, as a bitmap of their
+    hashes: a key written is always reported, a few never written are too (1 % for a million
+    keys), so the caller confirms the candidates against the database.
+    """
+
+    BITS = 1 << 26  # 8 MB
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS >> 3)
+
+    def add(self, keys: Iterable[Any]) -> None:
+        bits, mask = self.bits, self.BITS - 1
+        for key in keys:
+            h = hash(key) & mask
+            bits[h >> 3] |= 1 << (h & 7)
+
+    def candidates(self, keys: Iterable[Any]) -> set[Any]:
+        """The non-empty keys among `keys` that an earlier chunk may have written."""
+        bits, mask = self.bits, self.BITS - 1
+        found = set()
+        for key in keys:
+            if key:
+                h = hash(key) & mask
+                if bits[h >> 3] & (1 << (h & 7)):
+                    found.add(key)
+        return found
 
 
 def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:

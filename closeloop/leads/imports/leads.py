@@ -17,7 +17,7 @@ from ..choices import FREE_MAIL_DOMAINS, ImportMode, LeadStatus, RowOutcome
 from ..models import Lead
 from ..services import TEXT_LIMITS, campaign_for_utm, source_create
 from .engine import Handler, Outcome, RowError, RowIn
-from .lead_duplicates import ExistingIndex, flag_likely_duplicates
+from .lead_duplicates import ExistingIndex, WrittenKeys, flag_likely_duplicates
 from .lead_rows import clean_lead_row
 from .resolvers import (
     CampaignResolver,
@@ -68,7 +68,7 @@ class LeadHandler(Handler):
         self.campaign = CampaignResolver(value_map=vm("campaign"))
         self.memo: dict[str, dict[str, Any]] = {name: {} for name in CHOICES}
         self.index = ExistingIndex()
-        self.hashes: dict[str, set[int]] = {"email": set(), "phone": set()}
+        self.written = {"email": WrittenKeys(), "phone": WrittenKeys()}
         mapped = set(ctx.batch.mapping.values())
         self.columns = self._columns(mapped)
         # only the choice columns this file maps are looked at, row after row
@@ -96,8 +96,9 @@ class LeadHandler(Handler):
         return [c for c in VARYING if c in produced]
 
     # Cleaning ---------------------------------------------------------------------------------
-    def prepare(self, row: RowIn) -> None:
-        """The checks that need no database, run ahead on the reading thread."""
+    @staticmethod
+    def prepare(row: RowIn) -> None:
+        """The checks that need no database, run ahead on the reading side."""
         try:
             row.prepared = clean_lead_row(row.values)
         except RowError as exc:
@@ -304,22 +305,21 @@ class LeadHandler(Handler):
         return creates
 
     # In-file duplicates across chunks. A dry run keeps every key (nothing is written to look
-    # up); a real run keeps only the hashes of committed keys, a third of the memory for a
-    # million rows, and confirms a hash hit against the leads the earlier chunks wrote.
+    # up); a real run keeps only a bitmap of the committed keys' hashes (16 MB, however big the
+    # file) and confirms a hit against the leads the earlier chunks wrote.
     def committed(self) -> None:
         if self.ctx.dry_run:
             super().committed()
             return
         for kind in ("email", "phone"):
-            self.hashes[kind].update(map(hash, self.pending.pop(kind, {})))
+            self.written[kind].add(self.pending.pop(kind, {}))
         super().committed()
 
     def _earlier_rows(self, values: list[dict[str, Any]]) -> None:
         if self.ctx.dry_run:
             return
         for kind, attr in (("email", "email"), ("phone", "phone_e164")):
-            hashes = self.hashes[kind]
-            maybe = {v[attr] for v in values if v.get(attr) and hash(v[attr]) in hashes}
+            maybe = self.written[kind].candidates(v.get(attr) for v in values)
             if maybe:
                 found = Lead.objects.filter(**{f"{attr}__in": maybe}).values_list(attr, "pk")
                 for key, pk in found.order_by("pk"):
