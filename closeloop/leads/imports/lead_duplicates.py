@@ -10,9 +10,9 @@ from closeloop.people.models import ContactEmail, ContactPhone
 
 from ..dedupe import find_likely
 from ..models import DuplicatePair, ImportBatch, Lead
+from .likely_duplicates import LIKELY_CHECK_LIMIT, flagged_note, over_limit_note
 
 PRELOAD_LIMIT = 500_000
-LIKELY_CHECK_LIMIT = 2000
 
 
 class ExistingIndex:
@@ -71,14 +71,12 @@ class ExistingIndex:
 
 
 def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
-    """Flag new leads with a similar name at a similar company (up to LIKELY_CHECK_LIMIT)."""
+    """Flag new leads with a similar name at a similar company (up to LIKELY_CHECK_LIMIT; more
+    queue the full scan instead)."""
     created = Lead.objects.filter(import_batch=batch)
     count = created.count()
     if count > LIKELY_CHECK_LIMIT:
-        return {
-            "likely_duplicates": f"not checked ({count:,} new leads; the check runs for up "
-            f"to {LIKELY_CHECK_LIMIT:,})"
-        }
+        return over_limit_note(batch, count=count, noun="lead")
     flagged = 0
     named = created.filter(~Q(last_name="")).only("pk", "first_name", "last_name", "company_name")
     for lead in named:
@@ -103,4 +101,4 @@ def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
                 ],
                 ignore_conflicts=True,
             )
-    return {"likely_duplicates": f"{flagged:,} new lead(s) flagged as likely duplicates"}
+    return flagged_note(flagged=flagged, noun="lead")
