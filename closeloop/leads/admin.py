@@ -80,9 +80,7 @@ class SourceAdminForm(ServiceCheckedForm):
         fields = ["name", "is_active"]
 
     def check(self, data: dict[str, Any]) -> None:
-        name = (data.get("name") or "").strip()
-        if Source.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
-            raise DomainError(f"“{name}” is already a source.", field="name")
+        services.clean_source_name(data.get("name") or "", exclude_pk=self.instance.pk)
 
 
 class CampaignAdminForm(ServiceCheckedForm):
@@ -92,7 +90,7 @@ class CampaignAdminForm(ServiceCheckedForm):
 
     def check(self, data: dict[str, Any]) -> None:
         values = {name: data.get(name) for name in services.CAMPAIGN_FIELDS}
-        services._clean_campaign(values, exclude_pk=self.instance.pk)
+        services.clean_campaign(values, exclude_pk=self.instance.pk)
 
 
 @admin.register(Source)
