@@ -21,6 +21,7 @@ from django.db.models.functions import Lower, Substr
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
+from closeloop.accounts.actors import require_admin_or_manager
 from closeloop.core.exceptions import DomainError
 from closeloop.people.models import Contact, ContactEmail, ContactPhone
 
@@ -309,8 +310,7 @@ def duplicates_scan(*, actor: Any, batch_size: int = SCAN_BATCH) -> ScanResult:
     Not one transaction on purpose: each batch of similar last names commits on its own, so a
     large workspace is scanned in bounded memory and a stopped scan keeps what it found.
     """
-    if actor is not None and getattr(actor, "role", None) not in ("admin", "manager"):
-        raise DomainError("Only admins and managers can scan for duplicates.")
+    require_admin_or_manager(actor, "Only admins and managers can scan for duplicates.")
     checked = flagged = 0
     for batch in _blocked(Lead.objects.all(), "company_name", batch_size):
         checked += sum(len(members) for members in batch)
@@ -333,8 +333,7 @@ def duplicates_scan(*, actor: Any, batch_size: int = SCAN_BATCH) -> ScanResult:
 def duplicates_scan_queue(*, actor: Any) -> DuplicateScan:
     """Queue a full scan for the background worker (admins, managers or the command line with
     no actor; one at a time)."""
-    if actor is not None and getattr(actor, "role", None) not in ("admin", "manager"):
-        raise DomainError("Only admins and managers can scan for duplicates.")
+    require_admin_or_manager(actor, "Only admins and managers can scan for duplicates.")
     from .duplicate_tasks import duplicates_scan_task
 
     with transaction.atomic():

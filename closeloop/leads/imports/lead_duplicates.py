@@ -9,7 +9,8 @@ from django.db.models import Q
 from closeloop.people.models import ContactEmail, ContactPhone
 
 from ..dedupe import find_likely
-from ..models import DuplicatePair, ImportBatch, Lead
+from ..models import ImportBatch, Lead
+from ..services.leads import likely_matches_store
 from .likely_duplicates import LIKELY_CHECK_LIMIT, flagged_note, over_limit_note
 
 PRELOAD_LIMIT = 500_000
@@ -88,17 +89,5 @@ def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
         )
         if matches:
             flagged += 1
-            DuplicatePair.objects.bulk_create(
-                [
-                    DuplicatePair(
-                        lead=lead,
-                        other_lead_id=m.lead_id,
-                        other_contact_id=m.contact_id,
-                        score=m.score,
-                        evidence=m.evidence[:300],
-                    )
-                    for m in matches[:5]
-                ],
-                ignore_conflicts=True,
-            )
+            likely_matches_store(lead, matches)
     return flagged_note(flagged=flagged, noun="lead")

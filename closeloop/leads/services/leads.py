@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
+from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.core.exceptions import DomainError
@@ -58,7 +59,8 @@ def _build_lead(data: LeadInput, *, actor: Any, batch: ImportBatch | None) -> Le
     return lead
 
 
-def _flag(lead: Lead, matches: list[Match]) -> None:
+def likely_matches_store(lead: Lead, matches: list[Match]) -> None:
+    """Store a new lead's best five likely matches as pairs for the Duplicates page."""
     DuplicatePair.objects.bulk_create(
         [
             DuplicatePair(
@@ -100,7 +102,7 @@ def lead_create(
         exclude_lead_id=lead.pk,
     )
     if likely:
-        _flag(lead, likely)
+        likely_matches_store(lead, likely)
     Activity.objects.create(
         kind=ActivityKind.CHANGE,
         subject="Lead created",
@@ -114,20 +116,10 @@ def lead_create(
     return LeadResult(lead=lead, created=True, flagged=likely)
 
 
-def _lock(lead: Lead, actor: Any) -> Lead:
-    qs = Lead.objects.select_for_update().filter(pk=lead.pk)
-    if actor is not None:
-        qs = qs.visible_to(actor)
-    current = qs.first()
-    if current is None:
-        raise DomainError("This lead does not exist or is not visible to you.")
-    return current
-
-
 @transaction.atomic
 def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
     """Change a lead's fields; an email or phone that belongs to another record is refused."""
-    current = _lock(lead, actor)
+    current = lock_visible(Lead, lead.pk, actor)
     data = clean_lead_input(data)
     exact = find_exact(
         email=data.email, phone_e164=normalize_phone(data.phone), exclude_lead_id=current.pk
@@ -176,14 +168,14 @@ def lead_note_add(*, actor: Any, lead: Lead, body: str) -> Activity:
     """Add a note to a lead's timeline."""
     from closeloop.activities.services import activity_create
 
-    current = _lock(lead, actor)
+    current = lock_visible(Lead, lead.pk, actor)
     return activity_create(actor=actor, body=body, lead=current)
 
 
 @transaction.atomic
 def lead_trash(*, actor: Any, lead: Lead) -> Lead:
     """Put a lead in the trash, restorable until purged."""
-    current = _lock(lead, actor)
+    current = lock_visible(Lead, lead.pk, actor)
     current.deleted_at = timezone.now()
     current.deleted_by = acting_user(actor)
     current.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
