@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from closeloop.leads.choices import DuplicateScanState
-from closeloop.leads.imports import lead_duplicates, likely_duplicates
+from closeloop.leads.imports import likely_duplicates
 from closeloop.leads.models import DuplicatePair, DuplicateScan, Lead
 from closeloop.people.models import Contact
 from tests.factories import ContactFactory, OrganizationFactory
@@ -105,12 +105,15 @@ def test_a_scan_already_waiting_is_not_queued_twice(run_import, monkeypatch):
 
 
 def test_a_lead_import_past_the_bound_queues_the_scan_too(run_import, monkeypatch):
-    monkeypatch.setattr(lead_duplicates, "LIKELY_CHECK_LIMIT", 1)
+    monkeypatch.setattr(likely_duplicates, "LIKELY_CHECK_LIMIT", 1)
     old = Lead.objects.create(first_name="Annabel", last_name="Bergmann", company_name="Acme")
     batch = run_import(
         "First Name,Last Name,Email,Company\n"
         "Annabell,Bergmann,ab@mail.example,Acme\nCarl,Dorn,c@x.example,\n"
     )
-    assert batch.options["likely_duplicates"].startswith("not checked at import (2 new leads;")
+    assert batch.options["likely_duplicates"] == (
+        "not checked at import (2 new leads; the check runs for up to 1) — "
+        "a duplicate scan has been queued to look at them"
+    )
     assert DuplicateScan.objects.get().state == DuplicateScanState.DONE
     assert DuplicatePair.objects.get().other_lead == old

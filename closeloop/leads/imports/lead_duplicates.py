@@ -11,7 +11,8 @@ from closeloop.people.models import ContactEmail, ContactPhone
 from ..dedupe import find_likely
 from ..models import ImportBatch, Lead
 from ..services.leads import likely_matches_store
-from .likely_duplicates import LIKELY_CHECK_LIMIT, flagged_note, over_limit_note
+from . import likely_duplicates
+from .likely_duplicates import flagged_note, over_limit_note
 
 PRELOAD_LIMIT = 500_000
 
@@ -76,7 +77,7 @@ def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
     queue the full scan instead)."""
     created = Lead.objects.filter(import_batch=batch)
     count = created.count()
-    if count > LIKELY_CHECK_LIMIT:
+    if count > likely_duplicates.LIKELY_CHECK_LIMIT:
         return over_limit_note(batch, count=count, noun="lead")
     flagged = 0
     named = created.filter(~Q(last_name="")).only("pk", "first_name", "last_name", "company_name")
