@@ -49,3 +49,20 @@ class VisibleQuerySet(models.QuerySet):
     def visible_to(self, user: Any) -> Self:
         condition = owner_filter(user, self.owner_field)
         return self if condition is None else self.filter(condition)
+
+
+def lock_visible(model: Any, pk: int, actor: Any) -> Any:
+    """The row locked for the rest of the transaction, if `actor` may see it (None: the system);
+    otherwise a DomainError that does not tell a hidden record from a missing one."""
+    from closeloop.core.exceptions import DomainError
+
+    # Lock only the row itself: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+    qs = model.objects.select_for_update(of=("self",)).filter(pk=pk)
+    if actor is not None:
+        qs = qs.visible_to(actor)
+    obj = qs.first()
+    if obj is None:
+        raise DomainError(
+            f"This {model._meta.verbose_name} does not exist or is not visible to you."
+        )
+    return obj

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, TypeVar
 
 from django.http import Http404, HttpRequest, JsonResponse
@@ -27,3 +28,17 @@ def found_or_404(obj: T | None) -> T:
 def int_param(request: HttpRequest, name: str, default: int = 0) -> int:
     value: Any = request.GET.get(name) or request.POST.get(name) or ""
     return int(value) if str(value).isdigit() else default
+
+
+def query_int(params: Any, name: str) -> int | None:
+    """A whole number from a query string, or None when it is missing or not one."""
+    value = (params.get(name) or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def query_date(params: Any, name: str) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD) from a query string, or None when it is missing or not one."""
+    try:
+        return dt.date.fromisoformat((params.get(name) or "").strip())
+    except ValueError:
+        return None

@@ -13,25 +13,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from closeloop.core.admin import TrashedFilter
 from closeloop.core.exceptions import DomainError
 
 from . import services
 from .models import Campaign, Lead, Source
-
-
-class TrashedFilter(admin.SimpleListFilter):
-    title = "trash"
-    parameter_name = "trashed"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "Not in the trash"), ("yes", "In the trash")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
 
 
 @admin.register(Lead)
@@ -80,9 +66,7 @@ class SourceAdminForm(ServiceCheckedForm):
         fields = ["name", "is_active"]
 
     def check(self, data: dict[str, Any]) -> None:
-        name = (data.get("name") or "").strip()
-        if Source.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
-            raise DomainError(f"“{name}” is already a source.", field="name")
+        services.clean_source_name(data.get("name") or "", exclude_pk=self.instance.pk)
 
 
 class CampaignAdminForm(ServiceCheckedForm):
@@ -92,7 +76,7 @@ class CampaignAdminForm(ServiceCheckedForm):
 
     def check(self, data: dict[str, Any]) -> None:
         values = {name: data.get(name) for name in services.CAMPAIGN_FIELDS}
-        services._clean_campaign(values, exclude_pk=self.instance.pk)
+        services.clean_campaign(values, exclude_pk=self.instance.pk)
 
 
 @admin.register(Source)

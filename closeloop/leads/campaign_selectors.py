@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 
+from closeloop.accounts.visibility import owner_filter
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Deal
 from closeloop.pipeline.selectors import deal_queryset
@@ -36,6 +37,9 @@ class CampaignResults:
     won_revenue: dict[str, Decimal] = field(default_factory=dict)
     cost_per_lead: Decimal | None = None
     return_on_cost: Decimal | None = None  # won revenue in the cost's currency ÷ cost
+    # whether the viewer sees every lead and deal (admins, or everyone when the workspace shares
+    # all records): otherwise the figures are over part of the campaign, and the page says so
+    complete: bool = True
 
     @property
     def open_value_list(self) -> list[tuple[str, Decimal]]:
@@ -64,7 +68,9 @@ def _money_by_campaign(
     return found
 
 
-def _results(campaign: Campaign, leads: int, money: dict[str, dict[str, Any]]) -> CampaignResults:
+def _results(
+    campaign: Campaign, leads: int, money: dict[str, dict[str, Any]], *, complete: bool
+) -> CampaignResults:
     open_, won, lost = (
         money.get(s, {}) for s in (DealStatus.OPEN, DealStatus.WON, DealStatus.LOST)
     )
@@ -75,6 +81,7 @@ def _results(campaign: Campaign, leads: int, money: dict[str, dict[str, Any]]) -
         lost_deals=lost.get("count", 0),
         open_value=open_.get("money", {}),
         won_revenue=won.get("money", {}),
+        complete=complete,
     )
     results.deals = results.open_deals + results.won_deals + results.lost_deals
     if campaign.cost:
@@ -89,9 +96,10 @@ def campaign_list_with_results(*, user: Any) -> list[Campaign]:
     """Every campaign with `.results`: visible leads, deals and won revenue (two queries)."""
     campaigns = list(campaign_list_with_counts(user=user))
     money = _money_by_campaign(deal_queryset(user=user), [c.pk for c in campaigns])
+    complete = owner_filter(user) is None
     for campaign in campaigns:
         leads = getattr(campaign, "lead_count", 0)
-        results = _results(campaign, leads, money.get(campaign.pk, {}))
+        results = _results(campaign, leads, money.get(campaign.pk, {}), complete=complete)
         campaign.results = results  # type: ignore[attr-defined]
     return campaigns
 
@@ -99,7 +107,8 @@ def campaign_list_with_results(*, user: Any) -> list[Campaign]:
 def campaign_results(*, user: Any, campaign: Campaign, leads: int) -> CampaignResults:
     """One campaign's deals and money as `user` may see them; `leads` is its visible lead count."""
     money = _money_by_campaign(deal_queryset(user=user), [campaign.pk])
-    return _results(campaign, leads, money.get(campaign.pk, {}))
+    complete = owner_filter(user) is None
+    return _results(campaign, leads, money.get(campaign.pk, {}), complete=complete)
 
 
 def campaign_deal_list(*, user: Any, campaign: Campaign) -> QuerySet[Deal]:

@@ -80,7 +80,8 @@ def similarity(name_a: str, company_a: str, name_b: str, company_b: str) -> int:
     return round(name * 0.9)  # without companies to compare, a name alone is weaker evidence
 
 
-def _evidence(company: str, first: str, last: str, other_company: str | None) -> str:
+def likely_evidence(first: str, last: str, *, company: str, other_company: str | None) -> str:
+    """What a likely pair is shown with: the other record's name (and company)."""
     both = " and company" if company and other_company else ""
     at = f", {other_company}" if other_company else ""
     return f"similar name{both}: {first} {last}{at}"
@@ -114,7 +115,7 @@ def find_likely(
                     pk,
                     None,
                     min(score, 99),
-                    _evidence(company, f, lname, c),
+                    likely_evidence(f, lname, company=company, other_company=c),
                 )
             )
     contacts = Contact.objects.filter(Q(last_name__istartswith=block)).values_list(
@@ -128,7 +129,7 @@ def find_likely(
                     None,
                     pk,
                     min(score, 99),
-                    _evidence(company, f, lname, c),
+                    likely_evidence(f, lname, company=company, other_company=c),
                 )
             )
     return sorted(matches, key=lambda m: -m.score)

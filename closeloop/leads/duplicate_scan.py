@@ -21,11 +21,12 @@ from django.db.models.functions import Lower, Substr
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
+from closeloop.accounts.actors import require_admin_or_manager
 from closeloop.core.exceptions import DomainError
 from closeloop.people.models import Contact, ContactEmail, ContactPhone
 
 from .choices import DuplicateScanState
-from .dedupe import CANDIDATE_LIMIT, LIKELY_THRESHOLD, similarity
+from .dedupe import CANDIDATE_LIMIT, LIKELY_THRESHOLD, likely_evidence, similarity
 from .models import DuplicatePair, DuplicateScan, Lead
 
 PAIRS_PER_LEAD = 5  # as many as lead_create flags for a new lead
@@ -50,7 +51,7 @@ Candidate = tuple[int, int, int, str]  # newer lead, older lead or contact, scor
 Row = tuple[int, str, str, str, str]  # pk, first name, last name, company, block
 
 
-def _close_names(names: list[str], choices: list[str] | None = None) -> Iterator[tuple[int, int]]:
+def close_names(names: list[str], choices: list[str] | None = None) -> Iterator[tuple[int, int]]:
     """(i, j) where names[i] and choices[j] are close enough to be worth a full comparison.
 
     Without `choices`, names are compared among themselves, each pair once (i < j).
@@ -90,24 +91,18 @@ def _blocked(queryset: Any, company: str, batch_size: int) -> Iterator[list[list
         yield batch
 
 
-def _evidence(first: str, last: str, company: str, other_company: str) -> str:
-    both = " and company" if company and other_company else ""
-    at = f", {other_company}" if other_company else ""
-    return f"similar name{both}: {first} {last}{at}"
-
-
 def _likely_in(batch: list[list[Row]]) -> tuple[list[Candidate], list[Candidate]]:
     """Similar leads within each block, and leads similar to a contact of the same block."""
     lead_pairs: list[Candidate] = []
     for members in batch:
         names = _lower_names(members)
-        for i, j in _close_names(names):
+        for i, j in close_names(names):
             one, two = members[i], members[j]
             score = similarity(names[i], one[3] or "", names[j], two[3] or "")
             if score >= LIKELY_THRESHOLD:
                 # As on arrival: the newer lead is flagged, the evidence names the older.
                 new, old = (one, two) if one[0] > two[0] else (two, one)
-                evidence = _evidence(old[1], old[2], new[3], old[3])
+                evidence = likely_evidence(old[1], old[2], company=new[3], other_company=old[3])
                 lead_pairs.append((new[0], old[0], min(score, 99), evidence))
     blocks = {members[0][4] for members in batch if members}
     contacts: dict[str, list[Row]] = {}
@@ -124,12 +119,12 @@ def _likely_in(batch: list[list[Row]]) -> tuple[list[Candidate], list[Candidate]
         if not block_contacts:
             continue
         names, contact_names = _lower_names(members), _lower_names(block_contacts)
-        for i, j in _close_names(names, contact_names):
+        for i, j in close_names(names, contact_names):
             pk, _, _, company, _ = members[i]
             c_pk, c_first, c_last, org, _ = block_contacts[j]
             score = similarity(names[i], company, contact_names[j], org or "")
             if score >= LIKELY_THRESHOLD:
-                evidence = _evidence(c_first, c_last, company, org or "")
+                evidence = likely_evidence(c_first, c_last, company=company, other_company=org)
                 contact_pairs.append((pk, c_pk, min(score, 99), evidence))
     return lead_pairs, contact_pairs
 
@@ -163,7 +158,7 @@ def _exact_leads(field: str, label: str, batch_size: int) -> Iterator[list[Candi
 
 
 @transaction.atomic
-def _save_flags(lead_pairs: list[Candidate], contact_pairs: list[Candidate]) -> int:
+def save_lead_pairs(lead_pairs: list[Candidate], contact_pairs: list[Candidate]) -> int:
     """Store pairs not flagged before in either direction (a dismissed pair stays dismissed)."""
     ids = {p[0] for p in lead_pairs} | {p[1] for p in lead_pairs} | {p[0] for p in contact_pairs}
     existing = DuplicatePair.objects.filter(Q(lead_id__in=ids) | Q(other_lead_id__in=ids))
@@ -192,7 +187,7 @@ def _save_flags(lead_pairs: list[Candidate], contact_pairs: list[Candidate]) -> 
 
 
 @transaction.atomic
-def _save_contact_pairs(pairs: list[Candidate]) -> int:
+def save_contact_pairs(pairs: list[Candidate]) -> int:
     """Store contact pairs, the older contact first; one already stored (dismissed too) stays."""
     wanted: dict[tuple[int, int], tuple[int, str]] = {}
     for a, b, score, evidence in sorted(pairs, key=lambda p: -p[2]):
@@ -215,11 +210,11 @@ def _save_contact_pairs(pairs: list[Candidate]) -> int:
     return len(new)
 
 
-def _contact_name_pairs(members: list[tuple[int, str, str, str]]) -> list[Candidate]:
+def contact_name_pairs(members: list[tuple[int, str, str, str]]) -> list[Candidate]:
     """Contacts of one organization and name block whose names are alike."""
     names = [f"{first} {last}".lower() for _, first, last, _ in members]
     pairs: list[Candidate] = []
-    for i, j in _close_names(names):
+    for i, j in close_names(names):
         (a, first_a, last_a, org), (b, first_b, last_b, _) = members[i], members[j]
         score = similarity(names[i], org, names[j], org)
         if score >= LIKELY_THRESHOLD:
@@ -252,7 +247,7 @@ def _scan_contacts(batch_size: int) -> tuple[int, int]:
                 .order_by(field, "contact_id")
                 .values_list(field, "contact_id")
             )
-            flagged += _save_contact_pairs(_shared(rows, label))
+            flagged += save_contact_pairs(_shared(rows, label))
     rows = (
         Contact.objects.exclude(last_name="")
         .exclude(organization=None)
@@ -268,10 +263,10 @@ def _scan_contacts(batch_size: int) -> tuple[int, int]:
     for _, group in groupby(rows, key=lambda row: (row[4], row[5])):
         members = [(pk, first, last, org) for pk, first, last, org, _, _ in group]
         if len(members) > 1:
-            pending += _contact_name_pairs(members[:CANDIDATE_LIMIT])
+            pending += contact_name_pairs(members[:CANDIDATE_LIMIT])
         if len(pending) >= batch_size:
-            flagged, pending = flagged + _save_contact_pairs(pending), []
-    flagged += _save_contact_pairs(pending)
+            flagged, pending = flagged + save_contact_pairs(pending), []
+    flagged += save_contact_pairs(pending)
     return checked, flagged
 
 
@@ -305,8 +300,8 @@ def contact_duplicates_flag(*, contact: Contact) -> int:
         )
         members = [(contact.pk, contact.first_name, contact.last_name, org)]
         members += [(pk, first, last, org) for pk, first, last in others]
-        pairs += [p for p in _contact_name_pairs(members) if p[0] == contact.pk]
-    return _save_contact_pairs(pairs)
+        pairs += [p for p in contact_name_pairs(members) if p[0] == contact.pk]
+    return save_contact_pairs(pairs)
 
 
 def duplicates_scan(*, actor: Any, batch_size: int = SCAN_BATCH) -> ScanResult:
@@ -315,15 +310,14 @@ def duplicates_scan(*, actor: Any, batch_size: int = SCAN_BATCH) -> ScanResult:
     Not one transaction on purpose: each batch of similar last names commits on its own, so a
     large workspace is scanned in bounded memory and a stopped scan keeps what it found.
     """
-    if actor is not None and getattr(actor, "role", None) not in ("admin", "manager"):
-        raise DomainError("Only admins and managers can scan for duplicates.")
+    require_admin_or_manager(actor, "Only admins and managers can scan for duplicates.")
     checked = flagged = 0
     for batch in _blocked(Lead.objects.all(), "company_name", batch_size):
         checked += sum(len(members) for members in batch)
-        flagged += _save_flags(*_likely_in(batch))
+        flagged += save_lead_pairs(*_likely_in(batch))
     for field, label in (("email", "email"), ("phone_e164", "phone")):
         for pairs in _exact_leads(field, label, batch_size):
-            flagged += _save_flags(pairs, [])
+            flagged += save_lead_pairs(pairs, [])
     contacts_checked, contact_pairs = _scan_contacts(batch_size)
     return ScanResult(
         leads_checked=checked,
@@ -339,8 +333,7 @@ def duplicates_scan(*, actor: Any, batch_size: int = SCAN_BATCH) -> ScanResult:
 def duplicates_scan_queue(*, actor: Any) -> DuplicateScan:
     """Queue a full scan for the background worker (admins, managers or the command line with
     no actor; one at a time)."""
-    if actor is not None and getattr(actor, "role", None) not in ("admin", "manager"):
-        raise DomainError("Only admins and managers can scan for duplicates.")
+    require_admin_or_manager(actor, "Only admins and managers can scan for duplicates.")
     from .duplicate_tasks import duplicates_scan_task
 
     with transaction.atomic():

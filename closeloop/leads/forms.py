@@ -13,12 +13,20 @@ from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
 from closeloop.pipeline.forms import AmountField
 
-from .choices import CampaignChannel, LeadStatus
+from .choices import OPEN_LEAD_STATUSES, CampaignChannel, LeadStatus
 from .models import Campaign, Lead, Source
 from .selectors import campaign_list, source_choices
 from .services import LEAD_EDITABLE, MAX_NOTES, TEXT_LIMITS, LeadInput
 
 MAX_BULK = 1000  # one bulk action never touches more leads than a few pages' worth
+
+
+# Outcomes (qualified, nurturing, discarded) are set by the qualification services only.
+OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_LEAD_STATUSES]
+OUTCOME_ELSEWHERE = (
+    "Only new, contacted or qualifying can be set here: qualify, nurture or discard a lead with"
+    " the buttons on its page."
+)
 
 
 class DomainErrorFormMixin:
@@ -71,7 +79,11 @@ class LeadForm(DomainErrorFormMixin, forms.Form):
         required=False,
         empty_label="Nobody (shared with everyone)",
     )
-    status = forms.ChoiceField(choices=LeadStatus.choices, initial=LeadStatus.NEW)
+    status = forms.ChoiceField(
+        choices=OPEN_STATUS_CHOICES,
+        initial=LeadStatus.NEW,
+        error_messages={"invalid_choice": OUTCOME_ELSEWHERE},
+    )
     source = forms.ModelChoiceField(
         queryset=Source.objects.none(), required=False, empty_label="Not known"
     )
@@ -112,6 +124,17 @@ class LeadForm(DomainErrorFormMixin, forms.Form):
             sources = sources | Source.objects.filter(pk=instance.source_id)
         self.fields["source"].queryset = sources.distinct()
         self.fields["campaign"].queryset = campaign_list()
+        if instance is not None and instance.status not in OPEN_LEAD_STATUSES:
+            # An outcome is left only by the lead's own buttons (reopen), so it is shown, not
+            # offered: a disabled field keeps the lead's status whatever is posted.
+            status = self.fields["status"]
+            status.choices = [(instance.status, LeadStatus(instance.status).label)]
+            status.disabled = True
+            status.help_text = (
+                "Set when the lead was qualified; the work goes on in its deal."
+                if instance.status == LeadStatus.QUALIFIED
+                else "Set by the lead's outcome: Reopen it on its page to work it again."
+            )
 
     groups = (
         ("Person", ("first_name", "last_name", "email", "phone", "job_title")),
@@ -154,7 +177,11 @@ class LeadBulkForm(forms.Form):
         choices=[("assign", "Assign"), ("status", "Change status"), ("trash", "Delete")]
     )
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    status = forms.ChoiceField(choices=[("", "—"), *LeadStatus.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "—"), *OPEN_STATUS_CHOICES],
+        required=False,
+        error_messages={"invalid_choice": OUTCOME_ELSEWHERE},
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from closeloop.accounts.models import User
+from closeloop.accounts.actors import acting_user
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.core.exceptions import DomainError
@@ -27,10 +27,6 @@ from .models import DuplicatePair, Lead
 SIDES = ("winner", "loser")
 # Values that only make sense together travel together.
 COMPANIONS = {"phone": ("phone_e164",), "marketing_consent": ("consent_at", "consent_method")}
-
-
-def _actor(actor: Any) -> User | None:
-    return actor if isinstance(actor, User) else None
 
 
 def _lock_both(model: type[Model], winner: Any, loser: Any, actor: Any) -> tuple[Any, Any]:
@@ -84,7 +80,7 @@ def _inherit(winner: Model, loser: Model, names: tuple[str, ...]) -> list[str]:
 
 def _close_pairs(between: Q, actor: Any, now: Any) -> None:
     DuplicatePair.objects.filter(between).exclude(state=DuplicateState.MERGED).update(
-        state=DuplicateState.MERGED, resolved_by=_actor(actor), resolved_at=now, updated_at=now
+        state=DuplicateState.MERGED, resolved_by=acting_user(actor), resolved_at=now, updated_at=now
     )
 
 
@@ -124,7 +120,7 @@ def _record(*, actor: Any, winner: Any, loser: Any, taken: list[str], moved: str
         kind=ActivityKind.CHANGE,
         subject=f"Merged {loser.full_name} (#{loser.pk})"[:200],
         body="\n".join(body),
-        actor=_actor(actor),
+        actor=acting_user(actor),
         **(
             {"lead": winner}
             if isinstance(winner, Lead)
@@ -135,7 +131,7 @@ def _record(*, actor: Any, winner: Any, loser: Any, taken: list[str], moved: str
 
 def _trash(loser: Any, actor: Any, now: Any) -> None:
     loser.deleted_at = now
-    loser.deleted_by = _actor(actor)
+    loser.deleted_by = acting_user(actor)
     loser.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
 
 

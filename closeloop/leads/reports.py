@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower, Trim
 
+from closeloop.core.http import query_date, query_int
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Deal
 
@@ -38,22 +39,13 @@ class ReportFilters:
 
     @classmethod
     def from_query(cls, params: Any) -> ReportFilters:
-        def number(name: str) -> int | None:
-            value = (params.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
-
-        def date(name: str) -> dt.date | None:
-            try:
-                return dt.date.fromisoformat((params.get(name) or "").strip())
-            except ValueError:
-                return None
 
         return cls(
-            created_from=date("from"),
-            created_to=date("to"),
-            source_id=number("source"),
-            campaign_id=number("campaign"),
-            owner_id=number("owner"),
+            created_from=query_date(params, "from"),
+            created_to=query_date(params, "to"),
+            source_id=query_int(params, "source"),
+            campaign_id=query_int(params, "campaign"),
+            owner_id=query_int(params, "owner"),
         )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from closeloop.core.http import query_date, query_int
+
 from .choices import OPEN_LEAD_STATUSES, DuplicateState, LeadStatus
 from .models import Campaign, DuplicatePair, Lead, Source
 
@@ -47,29 +49,17 @@ class LeadFilters:
 
     @classmethod
     def from_query(cls, params: Any) -> LeadFilters:
-        import datetime as dt
-
-        def number(name: str) -> int | None:
-            value = (params.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
-
-        def date(name: str) -> dt.date | None:
-            try:
-                return dt.date.fromisoformat((params.get(name) or "").strip())
-            except ValueError:
-                return None
-
         status = params.get("status") or STATUS_OPEN
         sort = params.get("sort") or "-created"
         return cls(
             q=(params.get("q") or "").strip()[:200],
             status=status if status in (*LeadStatus.values, STATUS_ALL) else STATUS_OPEN,
-            source_id=number("source"),
-            campaign_id=number("campaign"),
-            owner_id=number("owner"),
+            source_id=query_int(params, "source"),
+            campaign_id=query_int(params, "campaign"),
+            owner_id=query_int(params, "owner"),
             mine=params.get("mine") in ("1", "on", "true"),
-            created_from=date("from"),
-            created_to=date("to"),
+            created_from=query_date(params, "from"),
+            created_to=query_date(params, "to"),
             sort=sort if sort in LEAD_SORTS else "-created",
         )
 

@@ -8,23 +8,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from closeloop.core.admin import TrashedFilter
+
 from .models import Contact, ContactEmail, ContactPhone, Organization
 from .phones import normalize_phone
-
-
-class TrashedFilter(admin.SimpleListFilter):
-    title = "trash"
-    parameter_name = "trashed"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "Not in the trash"), ("yes", "In the trash")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
 
 
 class WithTrashedAdmin(admin.ModelAdmin):

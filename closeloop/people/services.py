@@ -10,7 +10,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from closeloop.accounts.models import User
+from closeloop.accounts.actors import acting_user
+from closeloop.accounts.visibility import lock_visible
 from closeloop.core.exceptions import DomainError
 
 from .models import Contact, ContactEmail, ContactPhone, Organization
@@ -30,10 +31,6 @@ class EmailInput:
 class PhoneInput:
     number: str
     label: str = "work"
-
-
-def _actor(actor: Any) -> User | None:
-    return actor if isinstance(actor, User) else None
 
 
 def _clean_domain(domain: str) -> str:
@@ -60,26 +57,14 @@ def _clean_org(fields: dict[str, Any]) -> dict[str, Any]:
 def organization_create(*, actor: Any, name: str, **fields: Any) -> Organization:
     """Add an organization; the creator owns it unless an owner is given."""
     clean = _clean_org({"name": name, **fields})
-    clean.setdefault("owner", _actor(actor))
+    clean.setdefault("owner", acting_user(actor))
     return Organization.objects.create(**clean)
-
-
-def _lock_visible(model: Any, pk: int, actor: Any) -> Any:
-    qs = model.objects.select_for_update().filter(pk=pk)
-    if actor is not None:
-        qs = qs.visible_to(actor)
-    obj = qs.first()
-    if obj is None:
-        raise DomainError(
-            f"This {model._meta.verbose_name} does not exist or is not visible to you."
-        )
-    return obj
 
 
 @transaction.atomic
 def organization_update(*, actor: Any, organization: Organization, **fields: Any) -> Organization:
     """Change an organization's fields."""
-    org = _lock_visible(Organization, organization.pk, actor)
+    org = lock_visible(Organization, organization.pk, actor)
     clean = _clean_org(fields)
     for name, value in clean.items():
         setattr(org, name, value)
@@ -89,7 +74,7 @@ def organization_update(*, actor: Any, organization: Organization, **fields: Any
 
 def _trash(obj: Any, actor: Any) -> Any:
     obj.deleted_at = timezone.now()
-    obj.deleted_by = _actor(actor)
+    obj.deleted_by = acting_user(actor)
     obj.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
     return obj
 
@@ -110,7 +95,7 @@ def _restore(model: Any, pk: int, actor: Any) -> Any:
 @transaction.atomic
 def organization_trash(*, actor: Any, organization: Organization) -> Organization:
     """Put an organization in the trash; its contacts and deals stay, restorable until purged."""
-    return _trash(_lock_visible(Organization, organization.pk, actor), actor)
+    return _trash(lock_visible(Organization, organization.pk, actor), actor)
 
 
 @transaction.atomic
@@ -196,7 +181,7 @@ def contact_create(
         clean["first_name"] or clean["last_name"] or any(e.email.strip() for e in emails or [])
     ):
         raise DomainError("A contact needs a name or an email address.", field="first_name")
-    clean.setdefault("owner", _actor(actor))
+    clean.setdefault("owner", acting_user(actor))
     contact = Contact.objects.create(**clean)
     _set_emails_and_phones(contact, emails or [], phones or [])
     _flag_duplicates(contact)
@@ -213,7 +198,7 @@ def contact_update(
     **fields: Any,
 ) -> Contact:
     """Change a contact's fields; given email/phone lists replace the old ones."""
-    obj = _lock_visible(Contact, contact.pk, actor)
+    obj = lock_visible(Contact, contact.pk, actor)
     clean = _clean_contact(fields)
     for name, value in clean.items():
         setattr(obj, name, value)
@@ -229,7 +214,7 @@ def contact_update(
 @transaction.atomic
 def contact_trash(*, actor: Any, contact: Contact) -> Contact:
     """Put a contact in the trash, restorable until purged."""
-    return _trash(_lock_visible(Contact, contact.pk, actor), actor)
+    return _trash(lock_visible(Contact, contact.pk, actor), actor)
 
 
 @transaction.atomic

@@ -12,6 +12,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from closeloop.core.admin import TrashedFilter
+
 from .models import Deal, LostReason, Pipeline, Stage, StageChange
 
 
@@ -54,21 +56,6 @@ class LostReasonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "is_active", "position"]
     list_filter = ["is_active"]
     search_fields = ["name"]
-
-
-class TrashedFilter(admin.SimpleListFilter):
-    title = "trash"
-    parameter_name = "trashed"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "Not trashed"), ("yes", "In the trash")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
 
 
 class StageChangeInline(ReadOnlyAdminMixin, admin.TabularInline):

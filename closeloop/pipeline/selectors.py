@@ -11,6 +11,7 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from closeloop.activities.models import Activity
+from closeloop.core.http import query_date, query_int
 
 from .choices import DealStatus
 from .models import Deal, LostReason, Pipeline, Stage, StageChange
@@ -54,26 +55,16 @@ class DealFilters:
     def from_query(cls, params: Any) -> DealFilters:
         """Read filters from a query string, ignoring values that are not numbers or choices."""
 
-        def number(name: str) -> int | None:
-            value = (params.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
-
-        def date(name: str) -> dt.date | None:
-            try:
-                return dt.date.fromisoformat((params.get(name) or "").strip())
-            except ValueError:
-                return None
-
         status = params.get("status") or None
         sort = params.get("sort") or "-created"
         return cls(
-            closed_from=date("closed_from"),
-            closed_to=date("closed_to"),
-            pipeline_id=number("pipeline"),
-            stage_id=number("stage"),
+            closed_from=query_date(params, "closed_from"),
+            closed_to=query_date(params, "closed_to"),
+            pipeline_id=query_int(params, "pipeline"),
+            stage_id=query_int(params, "stage"),
             status=status if status in DealStatus.values else None,
-            owner_id=number("owner"),
-            team_id=number("team"),
+            owner_id=query_int(params, "owner"),
+            team_id=query_int(params, "team"),
             mine=params.get("mine") in ("1", "on", "true"),
             q=(params.get("q") or "").strip()[:200],
             sort=sort if sort in SORTS else "-created",

@@ -187,3 +187,17 @@ def test_text_with_tabs_newlines_and_backslashes_is_stored_exactly(run_import):
     notes = "line one\nline\ttwo \\ three\r\nend"
     run_import('First Name,Notes\nAnna,"' + notes + '"\n')
     assert Lead.objects.get().notes == notes.strip()
+
+
+def test_contacts_and_organizations_take_the_owner_column(run_import, admin, rep):
+    orgs = run_import(f"Company name,Owner\nAcme,{rep.email}\nGlobex,\n", kind="organizations")
+    contacts = run_import(
+        f"Person - Name,Person - Email,Owner\nAnna Berg,anna@x.example,{rep.email}\n"
+        "Ben Costa,ben@x.example,\n",
+        kind="contacts",
+    )
+    assert (orgs.created_count, contacts.created_count) == (2, 2)
+    owners = dict(Organization.objects.values_list("name", "owner"))
+    assert owners == {"Acme": rep.pk, "Globex": admin.pk}
+    owners = dict(Contact.objects.values_list("first_name", "owner"))
+    assert owners == {"Anna": rep.pk, "Ben": admin.pk}

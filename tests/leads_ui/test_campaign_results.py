@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from closeloop.accounts.choices import RepVisibility
+from closeloop.accounts.selectors import workspace_settings
 from closeloop.leads.campaign_selectors import campaign_results
 from tests.factories import DealFactory
 
@@ -56,7 +58,8 @@ def test_detail_page_shows_deals_and_money(rep_client, webinar):
     assert "€1,200.50" in body  # open pipeline
     assert "€1,600" in body and "$300" in body  # won revenue per currency
     assert "€125" in body and "3.20×" in body
-    assert "won revenue in EUR ÷ cost" in body and "not converted" in body
+    assert "won revenue in EUR of the won deals you can see ÷ cost" in body
+    assert "not converted" in body
 
 
 def test_without_cost_no_cost_figures(rep_client, rep):
@@ -96,3 +99,37 @@ def test_list_queries_do_not_grow_with_campaigns(
     with django_assert_max_num_queries(CAMPAIGN_LIST_QUERIES):
         response = rep_client.get(CAMPAIGNS)
     assert len(response.context["campaigns"]) == count
+
+
+def _results_card(client, campaign) -> str:
+    body = client.get(reverse("leads:campaign_detail", args=[campaign.pk])).content.decode()
+    return body[body.index('id="campaign-results"') : body.index(">Details</h2>")]
+
+
+def test_a_rep_is_told_the_figures_are_over_what_they_can_see(rep_client, webinar):
+    card = _results_card(rep_client, webinar)
+    assert '€125 <span class="muted">over the 4 leads you can see</span>' in card
+    assert "of the won deals you can see" in card
+    assert "Counted over the leads and deals you can see" in card
+    assert "9,999" not in card
+
+
+def test_an_admin_sees_the_whole_campaign_and_is_told_so(admin_client_, webinar):
+    card = _results_card(admin_client_, webinar)
+    assert '€100 <span class="muted">over all 5 leads</span>' in card  # 500 over 5
+    assert "of all won deals" in card
+    assert "Counted over all of the campaign's leads and deals." in card
+
+
+def test_a_rep_in_a_workspace_that_shares_everything_sees_it_all(rep_client, rep, webinar):
+    ws = workspace_settings()
+    ws.rep_visibility = RepVisibility.ALL
+    ws.save()
+    card = _results_card(rep_client, webinar)
+    assert "over all 5 leads" in card
+    assert campaign_results(user=rep, campaign=webinar, leads=5).complete
+
+
+def test_the_list_says_what_it_counts(rep_client, admin_client_, webinar):
+    assert "count only the records you can see" in rep_client.get(CAMPAIGNS).content.decode()
+    assert "count all of each campaign" in admin_client_.get(CAMPAIGNS).content.decode()

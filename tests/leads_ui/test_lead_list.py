@@ -127,6 +127,20 @@ def test_bulk_status(rep_client, leads):
     assert Lead.objects.get(pk=leads["outsider"].pk).status == "new"
 
 
+def test_bulk_status_offers_and_takes_only_open_statuses(rep_client, leads):
+    page = rep_client.get(LIST).content.decode()
+    bulk = page[page.index('aria-label="New status"') :]
+    bulk = bulk[: bulk.index("</select>")]
+    assert 'value="qualifying"' in bulk and 'value="contacted"' in bulk
+    assert not any(f'value="{s}"' in bulk for s in ("qualified", "nurturing", "disqualified"))
+    ids = [leads["rep"].pk]
+    response = rep_client.post(BULK, {"action": "status", "status": "qualified", "ids": ids},
+                               follow=True)  # fmt: skip
+    shown = " ".join(str(m) for m in response.context["messages"])
+    assert "Only new, contacted or qualifying can be set here" in shown
+    assert Lead.objects.get(pk=leads["rep"].pk).status == "new"
+
+
 def test_bulk_trash(rep_client, leads):
     ids = [leads["rep"].pk, leads["unowned"].pk, leads["outsider"].pk]
     rep_client.post(BULK, {"action": "trash", "ids": ids})

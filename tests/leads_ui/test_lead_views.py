@@ -233,3 +233,37 @@ def test_lead_page_query_count_is_fixed(rep_client, rep, django_assert_max_num_q
     with django_assert_max_num_queries(13):
         response = rep_client.get(reverse("leads:lead_detail", args=[lead.pk]))
     assert response.content.decode().count("entry ") == rows
+
+
+def _status_options(response) -> list[str]:
+    return [value for value, _ in response.context["form"].fields["status"].choices]
+
+
+def test_the_lead_form_offers_only_the_open_statuses(rep_client, rep):
+    assert _status_options(rep_client.get(CREATE)) == ["new", "contacted", "qualifying"]
+    lead = LeadFactory(owner=rep, last_name="Open", status="contacted")
+    url = reverse("leads:lead_edit", args=[lead.pk])
+    assert _status_options(rep_client.get(url)) == ["new", "contacted", "qualifying"]
+    response = rep_client.post(url, lead_post(last_name="Open", status="qualified", owner=rep.pk))
+    assert (
+        "qualify, nurture or discard a lead with the buttons on its page"
+        in (response.context["form"].errors["status"][0])
+    )
+    lead.refresh_from_db()
+    assert lead.status == "contacted"
+
+
+@pytest.mark.parametrize("outcome", ["qualified", "nurturing", "disqualified"])
+def test_a_lead_with_an_outcome_is_edited_without_touching_its_status(rep_client, rep, outcome):
+    lead = LeadFactory(owner=rep, last_name="Done", status=outcome)
+    url = reverse("leads:lead_edit", args=[lead.pk])
+    page = rep_client.get(url)
+    field = page.context["form"]["status"]
+    assert _status_options(page) == [outcome] and field.field.disabled
+    assert 'name="status"' in page.content.decode() and "disabled" in str(field)
+    # whatever is posted for the status, the edit saves and the outcome stays
+    response = rep_client.post(url, lead_post(last_name="Done", job_title="CTO", status="new",
+                                              owner=rep.pk))  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+    lead.refresh_from_db()
+    assert (lead.job_title, lead.status) == ("CTO", outcome)

@@ -9,6 +9,7 @@ from closeloop.people.models import Contact, ContactEmail, ContactPhone
 
 from .engine import RowError, RowIn, RunContext
 from .lead_rows import valid_email
+from .likely_duplicates import flag_new_contacts
 from .people import CONTACT_LIMITS, OrganizationFinder, PeopleHandler, clean_text
 from .phones import normalize_phone_fast
 from .values import cell_text
@@ -109,8 +110,7 @@ class ContactHandler(PeopleHandler):
         contacts = Contact.objects.bulk_create(
             [
                 Contact(
-                    **{k: x for k, x in v.items() if k in self.FIELDS},
-                    owner=v.get("owner", default_owner),
+                    **{"owner": default_owner, **{k: x for k, x in v.items() if k in self.FIELDS}},
                     import_batch=self.ctx.batch,
                 )
                 for _, v in items
@@ -150,3 +150,8 @@ class ContactHandler(PeopleHandler):
         if new_phones:
             previous["added_phones"] = [r for r, _, _ in new_phones]
         return previous
+
+    def finish(self) -> dict[str, Any]:
+        if self.ctx.dry_run:
+            return {}
+        return flag_new_contacts(self.ctx.batch)

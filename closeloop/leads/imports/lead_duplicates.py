@@ -10,10 +10,12 @@ from django.db.models import Q
 from closeloop.people.models import ContactEmail, ContactPhone
 
 from ..dedupe import find_likely
-from ..models import DuplicatePair, ImportBatch, Lead
+from ..models import ImportBatch, Lead
+from ..services.leads import likely_matches_store
+from . import likely_duplicates
+from .likely_duplicates import flagged_note, over_limit_note
 
 PRELOAD_LIMIT = 500_000
-LIKELY_CHECK_LIMIT = 2000
 
 
 class ExistingIndex:
@@ -101,14 +103,12 @@ class WrittenKeys:
 
 
 def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
-    """Flag new leads with a similar name at a similar company (up to LIKELY_CHECK_LIMIT)."""
+    """Flag new leads with a similar name at a similar company (up to LIKELY_CHECK_LIMIT; more
+    queue the full scan instead)."""
     created = Lead.objects.filter(import_batch=batch)
     count = created.count()
-    if count > LIKELY_CHECK_LIMIT:
-        return {
-            "likely_duplicates": f"not checked ({count:,} new leads; the check runs for up "
-            f"to {LIKELY_CHECK_LIMIT:,})"
-        }
+    if count > likely_duplicates.LIKELY_CHECK_LIMIT:
+        return over_limit_note(batch, count=count, noun="lead")
     flagged = 0
     named = created.filter(~Q(last_name="")).only("pk", "first_name", "last_name", "company_name")
     for lead in named:
@@ -120,17 +120,5 @@ def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
         )
         if matches:
             flagged += 1
-            DuplicatePair.objects.bulk_create(
-                [
-                    DuplicatePair(
-                        lead=lead,
-                        other_lead_id=m.lead_id,
-                        other_contact_id=m.contact_id,
-                        score=m.score,
-                        evidence=m.evidence[:300],
-                    )
-                    for m in matches[:5]
-                ],
-                ignore_conflicts=True,
-            )
-    return {"likely_duplicates": f"{flagged:,} new lead(s) flagged as likely duplicates"}
+            likely_matches_store(lead, matches)
+    return flagged_note(flagged=flagged, noun="lead")

@@ -78,8 +78,7 @@ class OrganizationHandler(PeopleHandler):
         Organization.objects.bulk_create(
             [
                 Organization(
-                    **{k: x for k, x in v.items() if k in self.FIELDS},
-                    owner=v.get("owner", default_owner),
+                    **{"owner": default_owner, **{k: x for k, x in v.items() if k in self.FIELDS}},
                     import_batch=self.ctx.batch,
                 )
                 for _, v in items

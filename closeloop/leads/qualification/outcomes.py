@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from closeloop.accounts.actors import acting_user
 from closeloop.accounts.choices import Role
 from closeloop.accounts.selectors import workspace_settings
 from closeloop.activities.choices import ActivityKind
@@ -23,7 +24,7 @@ from closeloop.pipeline.models import Deal, Pipeline, Stage
 
 from ..choices import FREE_MAIL_DOMAINS, OPEN_LEAD_STATUSES, LeadStatus
 from ..models import DisqualifyReason, Lead
-from .scorecard import actor_user, lock_lead, scorecard_summary
+from .scorecard import lock_lead, scorecard_summary
 
 New = Literal["new"]
 
@@ -38,7 +39,7 @@ def _require_open(lead: Lead) -> None:
 
 def _timeline(lead: Lead, actor: Any, subject: str, body: str) -> Activity:
     return Activity.objects.create(
-        kind=ActivityKind.CHANGE, subject=subject, body=body, actor=actor_user(actor), lead=lead
+        kind=ActivityKind.CHANGE, subject=subject, body=body, actor=acting_user(actor), lead=lead
     )
 
 
@@ -46,7 +47,7 @@ def _close(lead: Lead, actor: Any, status: str) -> None:
     lead.status_before_outcome = lead.status
     lead.status = status
     lead.outcome_at = timezone.now()
-    lead.outcome_by = actor_user(actor)
+    lead.outcome_by = acting_user(actor)
 
 
 # Duplicate candidates the qualify form offers --------------------------------------------------
@@ -127,7 +128,7 @@ def _resolve_contact(
         phones=[PhoneInput(lead.phone)] if lead.phone else [],
         job_title=lead.job_title,
         organization=organization,
-        owner=lead.owner or actor_user(actor),
+        owner=lead.owner or acting_user(actor),
     )
     return contact, True
 
@@ -168,7 +169,7 @@ def _resolve_organization(
         website=lead.website,
         industry=lead.industry,
         size=lead.company_size,
-        owner=lead.owner or actor_user(actor),
+        owner=lead.owner or acting_user(actor),
     )
     return org, True
 
@@ -234,7 +235,7 @@ def lead_qualify(
         title=title[:200],
         pipeline=pipeline,
         stage=stage,
-        owner=current.owner or actor_user(actor),
+        owner=current.owner or acting_user(actor),
         organization=org,
         contact=person,
         value=value if value is not None else budget,
@@ -260,7 +261,7 @@ def lead_qualify(
     summary = scorecard_summary(current)
     body = summary + (f"\n\nNotes from the lead:\n{current.notes}" if current.notes else "")
     if override_reason:
-        who = actor_user(actor) or "the system"
+        who = acting_user(actor) or "the system"
         body += f"\n\nQualified below the threshold by {who}: {override_reason}"
     activity_create(actor=actor, subject=f"From lead #{current.pk}", body=body, deal=deal)
     _close(current, actor, LeadStatus.QUALIFIED)
@@ -317,14 +318,14 @@ def lead_nurture(
     current.save()
     _timeline(current, actor, "Nurturing", f"Until {until.isoformat()}: {reason}")
     if remind_to_email:
-        owner = current.owner or actor_user(actor)
+        owner = current.owner or acting_user(actor)
         due = today + (until - today) / 2
         Activity.objects.create(
             kind=ActivityKind.TASK,
             subject=f"Send a nurture email to {current.full_name}"[:200],
             body=(email_template_note or "").strip()[:10_000]
             or f"Keep in touch before the revisit on {until.isoformat()}.",
-            actor=actor_user(actor),
+            actor=acting_user(actor),
             lead=current,
             assigned_to=owner,
             due_at=timezone.make_aware(dt.datetime.combine(due, dt.time(9))),

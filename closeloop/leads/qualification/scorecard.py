@@ -13,9 +13,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
+from closeloop.accounts.actors import acting_user
 from closeloop.accounts.choices import Role
-from closeloop.accounts.models import User, WorkspaceSettings
+from closeloop.accounts.models import WorkspaceSettings
 from closeloop.accounts.selectors import workspace_settings
+from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.core.exceptions import DomainError
@@ -33,10 +35,6 @@ from ..models import DisqualifyReason, Lead, QualificationCriterion, ScorecardIt
 MAX_NOTE = 10_000
 
 
-def actor_user(actor: Any) -> User | None:
-    return actor if isinstance(actor, User) else None
-
-
 def require_admin(actor: Any, what: str) -> None:
     if actor is None:
         return  # the system itself (migrations, defaults)
@@ -46,15 +44,7 @@ def require_admin(actor: Any, what: str) -> None:
 
 def lock_lead(lead: Lead | int, actor: Any) -> Lead:
     """The lead row locked for this transaction, if `actor` may see it (None: the system)."""
-    pk = lead if isinstance(lead, int) else lead.pk
-    # Lock only the lead row: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
-    qs = Lead.objects.select_for_update(of=("self",)).filter(pk=pk)
-    if actor is not None:
-        qs = qs.visible_to(actor)
-    current = qs.first()
-    if current is None:
-        raise DomainError("This lead does not exist or is not visible to you.")
-    return current
+    return lock_visible(Lead, lead if isinstance(lead, int) else lead.pk, actor)
 
 
 def active_criteria() -> list[QualificationCriterion]:
@@ -204,7 +194,7 @@ def scorecard_update(
     old_status = item.status
     for name, value in values.items():
         setattr(item, name, value)
-    item.updated_by = actor_user(actor)
+    item.updated_by = acting_user(actor)
     item.save()
     old_score = current.score
     current.score = lead_score_compute(current)
@@ -219,7 +209,7 @@ def scorecard_update(
         kind=ActivityKind.CHANGE,
         subject="Scorecard updated",
         body=f"{what}. Score {old_score} → {current.score}.",
-        actor=actor_user(actor),
+        actor=acting_user(actor),
         lead=current,
     )
     return item

@@ -7,7 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from closeloop.accounts.actors import acting_user
 from closeloop.accounts.models import User
+from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
@@ -39,12 +41,7 @@ def _lock(deal: Deal, *, actor: Any, expected_version: int | None) -> Deal:
     The lock (FOR UPDATE on PostgreSQL, the IMMEDIATE write lock on SQLite) makes the version
     check and the write one step, so two people moving the same card cannot both succeed.
     """
-    qs = Deal.objects.select_for_update().filter(pk=deal.pk)
-    if actor is not None:
-        qs = qs.visible_to(actor)
-    current = qs.first()
-    if current is None:
-        raise DomainError("This deal does not exist or is not visible to you.")
+    current = lock_visible(Deal, deal.pk, actor)
     if expected_version is not None and current.version != expected_version:
         raise DomainError(
             f"“{current.title}” was changed by someone else since you opened it. "
@@ -75,10 +72,6 @@ def _record(
         actor=actor,
         changed_at=at,
     )
-
-
-def _actor(actor: Any) -> User | None:
-    return actor if isinstance(actor, User) else None
 
 
 def _require_open(deal: Deal, action: str) -> None:
@@ -160,7 +153,7 @@ def deal_create(
             raise DomainError(f"The pipeline “{pipeline}” has no stages yet.", field="stage")
     elif pipeline is not None and stage.pipeline_id != pipeline.pk:
         raise DomainError(f"“{stage}” is not a stage of “{pipeline}”.", field="stage")
-    owner = owner or _actor(actor)
+    owner = owner or acting_user(actor)
     if contact is not None and organization is None:
         organization = contact.organization
     fields = _clean_fields(
@@ -177,7 +170,7 @@ def deal_create(
         }
     )
     deal = Deal.objects.create(pipeline_id=stage.pipeline_id, stage=stage, **fields)
-    _record(deal, actor=_actor(actor), from_stage=None, from_status="", at=deal.created_at)
+    _record(deal, actor=acting_user(actor), from_stage=None, from_status="", at=deal.created_at)
     return deal
 
 
@@ -210,7 +203,7 @@ def deal_update(
         kind=ActivityKind.CHANGE,
         subject="Deal updated",
         body="\n".join(lines),
-        actor=_actor(actor),
+        actor=acting_user(actor),
         deal=deal,
     )
     return deal
@@ -230,7 +223,11 @@ def deal_move_to_stage(
     deal.pipeline_id = stage.pipeline_id
     _save(deal, ["stage", "pipeline"])
     _record(
-        deal, actor=_actor(actor), from_stage=from_stage, from_status=deal.status, at=timezone.now()
+        deal,
+        actor=acting_user(actor),
+        from_stage=from_stage,
+        from_status=deal.status,
+        at=timezone.now(),
     )
     return deal
 
@@ -244,7 +241,9 @@ def deal_mark_won(*, actor: Any, deal: Deal, expected_version: int | None = None
     deal.status = DealStatus.WON
     deal.won_at = now
     _save(deal, ["status", "won_at"])
-    _record(deal, actor=_actor(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now)
+    _record(
+        deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
+    )
     return deal
 
 
@@ -274,7 +273,9 @@ def deal_mark_lost(
     deal.competitor = competitor.strip()
     deal.lost_note = note.strip()
     _save(deal, ["status", "lost_at", "lost_reason", "competitor", "lost_note"])
-    _record(deal, actor=_actor(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now)
+    _record(
+        deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
+    )
     return deal
 
 
@@ -293,7 +294,11 @@ def deal_reopen(*, actor: Any, deal: Deal, expected_version: int | None = None) 
     deal.lost_note = ""
     _save(deal, ["status", "won_at", "lost_at", "lost_reason", "competitor", "lost_note"])
     _record(
-        deal, actor=_actor(actor), from_stage=deal.stage, from_status=previous, at=timezone.now()
+        deal,
+        actor=acting_user(actor),
+        from_stage=deal.stage,
+        from_status=previous,
+        at=timezone.now(),
     )
     return deal
 
@@ -310,7 +315,7 @@ def deal_trash(*, actor: Any, deal: Deal) -> Deal:
     """Put a deal in the trash; it leaves every list and board until restored."""
     deal = _lock(deal, actor=actor, expected_version=None)
     deal.deleted_at = timezone.now()
-    deal.deleted_by = _actor(actor)
+    deal.deleted_by = acting_user(actor)
     _save(deal, ["deleted_at", "deleted_by"])
     return deal
 
