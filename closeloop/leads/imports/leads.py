@@ -3,8 +3,8 @@
 
 Exact duplicates (same email, same phone in E.164, on a lead or a contact, or an earlier row of
 the file) are skipped in create mode and are the records updated in update/upsert mode. Likely
-duplicates (similar name and company) are flagged afterwards for the first
-LIKELY_CHECK_LIMIT new leads; larger imports note that the check was left out.
+duplicates (similar name and company) are flagged afterwards when the import created at most
+LIKELY_CHECK_LIMIT new leads; a larger import queues the full duplicate scan instead.
 """
 
 from __future__ import annotations
