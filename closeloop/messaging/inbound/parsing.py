@@ -142,7 +142,7 @@ class _TextFromHTML(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
             self.skipping = max(self.skipping - 1, 0)
-        elif tag in self.BLOCKS:
+        elif tag in self.BLOCKS and tag != "li":
             self.out.append("\n")
 
     def handle_data(self, data: str) -> None:
