@@ -24,7 +24,9 @@ def _poll() -> Any:
     return poll
 
 
-def test_a_reply_to_our_message_threads_under_it_on_its_deal(mailbox: Any, rep: Any) -> None:
+def test_a_reply_to_our_message_threads_under_it_on_its_deal(
+    mailbox: Any, rep: Any, client_for: Any
+) -> None:
     contact = ContactFactory(first_name="Clara")
     ContactEmailFactory(contact=contact, email="clara@acme-industries.com")
     deal = DealFactory(contact=contact, organization=contact.organization, owner=rep)
@@ -55,6 +57,10 @@ def test_a_reply_to_our_message_threads_under_it_on_its_deal(mailbox: Any, rep: 
         contact.organization,
     )
     assert "Looks good, send the contract." in entry.body
+    assert "In reply to: “Your proposal”" in entry.body
+    # the deal page shows the reply in its timeline
+    page = client_for(rep).get(f"/deals/{deal.pk}/").content.decode()
+    assert "Re: Your proposal" in page and "In reply to: “Your proposal”" in page
     assert not Lead.objects.exists()  # Bob is not made a lead: he answered our mail
     assert (poll.leads_created, poll.activities_added) == (0, 1)
 

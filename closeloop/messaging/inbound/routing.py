@@ -10,6 +10,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from closeloop.accounts.models import User
 from closeloop.activities.choices import ActivityKind
@@ -113,9 +114,12 @@ def _new_lead(name: str, email: str, *, owner: User | None) -> _Target | None:
     return _Target(lead=result.lead, lead_created=True)
 
 
-def _timeline_body(parsed: ParsedMail) -> str:
+def _timeline_body(parsed: ParsedMail, replied: Message | None) -> str:
     sender = f"{parsed.from_name} <{parsed.from_email}>" if parsed.from_name else parsed.from_email
     lines = [f"From: {sender}"]
+    if replied is not None:
+        when = timezone.localtime(replied.sent_at or replied.created_at)
+        lines.append(f"In reply to: “{replied.subject}” ({when:%d %b %Y %H:%M})")
     if parsed.to:
         lines.append("To: " + ", ".join(a for _, a in parsed.to))
     if parsed.attachments:
@@ -124,12 +128,14 @@ def _timeline_body(parsed: ParsedMail) -> str:
     return body[:MAX_NOTE_LENGTH]
 
 
-def _add(parsed: ParsedMail, target: _Target, *, actor: User | None) -> Activity:
+def _add(
+    parsed: ParsedMail, target: _Target, *, actor: User | None, replied: Message | None = None
+) -> Activity:
     return activity_create(
         actor=actor,
         kind=ActivityKind.EMAIL,
         subject=parsed.subject or "(no subject)",
-        body=_timeline_body(parsed),
+        body=_timeline_body(parsed, replied),
         lead=target.lead,
         contact=target.contact,
         deal=target.deal,
@@ -264,7 +270,7 @@ def _route_personal(parsed: ParsedMail, received: ReceivedMessage, result: Recor
     received.reply_to = replied
     if target is not None:
         received.outcome = MailOutcome.REPLY
-        _link(received, target, _add(parsed, target, actor=None))
+        _link(received, target, _add(parsed, target, actor=None, replied=replied))
         result.activities_added += 1
         return
     user = User.objects.filter(email=parsed.from_email, is_active=True).first()
