@@ -1,7 +1,7 @@
 """A real IMAP server for the mailbox tests: Debian's dovecot on 127.0.0.1, one per test process.
 
-Each test gets its own account of dovecot's passwd-file, and so its own empty maildir. Without dovecot the tests skip with the reason; with
-CLOSELOOP_REQUIRE_IMAP=1 (as in CI) they fail instead.
+Each test gets its own account of dovecot's passwd-file, and so its own empty maildir. Without
+dovecot the tests skip with the reason; with CLOSELOOP_REQUIRE_IMAP=1 (as in CI) they fail.
 """
 
 from __future__ import annotations

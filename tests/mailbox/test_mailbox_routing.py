@@ -159,7 +159,8 @@ def test_mail_a_user_forwards_lands_on_the_original_senders_record(
             subject="Fwd: Enquiry",
             text=(
                 "FYI\n\n---------- Forwarded message ---------\n"
-                "From: Olga Orlova <olga@orlova-design.com>\nSubject: Enquiry\n\nDo you ship to Riga?"
+                "From: Olga Orlova <olga@orlova-design.com>\nSubject: Enquiry\n\n"
+                "Do you ship to Riga?"
             ),
         )
     )

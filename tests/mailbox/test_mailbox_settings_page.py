@@ -164,3 +164,17 @@ def test_imap_url_forms(url: str, expected: tuple[Any, ...]) -> None:
 def test_bad_imap_urls_are_refused_naming_the_variable(url: str, message: str) -> None:
     with pytest.raises(DomainError, match=re.escape(message)):
         mailbox_config_parse(url)
+
+
+def test_what_senders_write_is_escaped_on_the_page(
+    mailbox: Any, admin_client_: Any, immediate_tasks: None
+) -> None:
+    mailbox.append(
+        mail(sender='"<img src=x onerror=alert(1)>" <x@evil-corp.example>', subject="<script>hi")
+    )
+    admin_client_.post(POLL_URL)
+
+    page = admin_client_.get(URL).content.decode()
+
+    assert "&lt;script&gt;hi" in page and "<script>hi" not in page
+    assert "<img src=x" not in page
