@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from base64 import b64encode
 from typing import Any
 
 import pytest
@@ -105,24 +106,39 @@ def test_attachments_are_kept_as_files(mailbox: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("charset", "body", "expected"),
+    ("charset", "body", "expected", "cte"),
     [
-        ("iso-8859-1", "Grüße aus Köln, Preis: 500 £".encode("iso-8859-1"), "Grüße aus Köln"),
-        ("windows-1252", "Das kostet 99 € – „fair“".encode("cp1252"), "99 € – „fair“"),
-        ("shift_jis", "見積もりをお願いします".encode("shift_jis"), "見積もりをお願いします"),
+        (
+            "iso-8859-1",
+            "Grüße aus Köln, Preis: 500 £".encode("iso-8859-1"),
+            "Grüße aus Köln",
+            "8bit",
+        ),
+        ("windows-1252", "Das kostet 99 € – „fair“".encode("cp1252"), "99 € – „fair“", "8bit"),
+        (
+            "shift_jis",
+            "見積もりをお願いします".encode("shift_jis"),
+            "見積もりをお願いします",
+            "8bit",
+        ),
         # a charset no codec knows: the bytes are still read (they are UTF-8 here)
-        ("x-unknown-charset", "Café crème".encode(), "Café crème"),
+        ("x-unknown-charset", "Café crème".encode(), "Café crème", "8bit"),
         # a wrong label (says us-ascii, is latin-1): guessed rather than lost
-        ("us-ascii", "Größe: 3 Stück".encode("iso-8859-1"), "3 St"),
+        ("us-ascii", "Größe: 3 Stück".encode("iso-8859-1"), "3 St", "8bit"),
+        # UTF-16 labelled as ASCII (in base64, as NUL bytes cannot travel in 8bit): its NUL
+        # bytes go, as PostgreSQL text cannot hold them
+        ("us-ascii", b64encode("Hi there".encode("utf-16-le")), "Hi there", "base64"),
     ],
 )
 def test_legacy_and_unknown_charsets_are_decoded(
-    mailbox: Any, charset: str, body: bytes, expected: str
+    mailbox: Any, charset: str, body: bytes, expected: str, cte: str
 ) -> None:
     from .mails import raw_mail
 
     mailbox.append(
-        raw_mail(subject="Anfrage", charset=charset, body=body, sender="kunde@firma-beispiel.de")
+        raw_mail(
+            subject="Anfrage", charset=charset, body=body, sender="kunde@firma-beispiel.de", cte=cte
+        )
     )
 
     _poll()

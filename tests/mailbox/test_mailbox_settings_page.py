@@ -7,12 +7,15 @@ import socket
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from closeloop.core.exceptions import DomainError
 from closeloop.leads.models import Lead
 from closeloop.messaging.inbound.config import mailbox_config_parse
 from closeloop.messaging.inbound.polling import mailbox_poll
+from closeloop.messaging.inbound.routing import received_message_record
 
 from .mails import mail
 
@@ -178,3 +181,19 @@ def test_what_senders_write_is_escaped_on_the_page(
 
     assert "&lt;script&gt;hi" in page and "<script>hi" not in page
     assert "<img src=x" not in page
+
+
+def test_the_page_runs_the_same_queries_however_much_mail_came_in(
+    admin_client_: Any, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.IMAP_URL = "imap://u:p@127.0.0.1:1/INBOX"
+    received_message_record(raw=mail(sender="a@alpha-gmbh.de"))
+    admin_client_.get(URL)
+    with CaptureQueriesContext(connection) as one:
+        admin_client_.get(URL)
+    for n in range(5):
+        received_message_record(raw=mail(sender=f"p{n}@beta-gmbh.de"))
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = admin_client_.get(URL)
+    assert len(response.context["status"].recent) == 6

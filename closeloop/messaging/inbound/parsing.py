@@ -63,7 +63,7 @@ def header_text(message: Message, name: str) -> str:
             text = str(make_header(decode_header(str(getattr(raw, "_value", raw)))))
         except (LookupError, UnicodeError, ValueError):
             text = text or str(getattr(raw, "_value", raw))
-    return " ".join(text.split())
+    return " ".join(text.replace("\x00", "").split())
 
 
 def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
@@ -174,7 +174,7 @@ def _walk(message: Message) -> tuple[str, str, list[Attachment]]:
         if filename or disposition == "attachment":
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
-                name = " ".join(filename.split()) or "attachment"
+                name = " ".join(filename.replace("\x00", "").split()) or "attachment"
                 attachments.append(Attachment(name[:255], content_type, payload))
         elif content_type == "text/plain" and not text:
             text = _part_text(part)
@@ -211,7 +211,9 @@ def mail_parse(raw: bytes) -> ParsedMail:
     text, html, attachments = _walk(message)
     if not text.strip() and html:
         text = html_to_text(html)
-    text = text.replace("\r\n", "\n").strip()
+    # PostgreSQL text cannot hold NUL characters; mislabelled UTF-16 mail is full of them.
+    text = text.replace("\r\n", "\n").replace("\x00", "").strip()
+    html = html.replace("\x00", "")
     message_id = (message_ids(header_text(message, "Message-ID")) or [""])[0]
     if not message_id or len(message_id) > 255:
         message_id = synthetic_message_id(message, text)
