@@ -1,5 +1,8 @@
 """A real IMAP server for the mailbox tests: Debian's dovecot on 127.0.0.1, one per test process.
 
+Plain IMAP on one port; where openssl exists, imaps on a second and STARTTLS on the first, with
+a self-signed certificate made for the run.
+
 Each test gets its own account of dovecot's passwd-file, and so its own empty maildir. Without
 dovecot the tests skip with the reason; with CLOSELOOP_REQUIRE_IMAP=1 (as in CI) they fail.
 """
@@ -36,9 +39,12 @@ class Account:
     password: str
     server: Dovecot
 
-    def url(self, *, password: str | None = None, folder: str = "INBOX") -> str:
+    def url(
+        self, *, password: str | None = None, folder: str = "INBOX", scheme: str = "imap"
+    ) -> str:
         secret = quote(self.password if password is None else password, safe="")
-        return f"imap://{quote(self.user, safe='')}:{secret}@127.0.0.1:{self.server.port}/{folder}"
+        port = self.server.tls_port if scheme == "imaps" else self.server.port
+        return f"{scheme}://{quote(self.user, safe='')}:{secret}@127.0.0.1:{port}/{folder}"
 
     def connect(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4("127.0.0.1", self.server.port, timeout=10)
@@ -72,8 +78,9 @@ class Account:
 
 
 class Dovecot:
-    def __init__(self, root: Path, port: int) -> None:
-        self.root, self.port = root, port
+    def __init__(self, root: Path, port: int, tls_port: int) -> None:
+        self.root, self.port, self.tls_port = root, port, tls_port
+        self.cert: Path | None = None  # the self-signed certificate, where openssl exists
         self.process: subprocess.Popen[bytes] | None = None
         self.counter = itertools.count(1)
         if os.geteuid() == 0:
@@ -93,7 +100,7 @@ listen = 127.0.0.1
 base_dir = {r}/run
 state_dir = {r}/state
 instance_name = closeloop-test-{self.port}
-ssl = no
+{self.ssl_config()}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {r}/dovecot.log
@@ -118,7 +125,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port if self.cert else 0}
   }}
 }}
 service anvil {{
@@ -126,7 +134,30 @@ service anvil {{
 }}
 """
 
+    def ssl_config(self) -> str:
+        if self.cert is None:
+            return "ssl = no"
+        return f"ssl = yes\nssl_cert = <{self.cert}\nssl_key = <{self.root / 'key.pem'}"
+
+    def make_certificate(self) -> None:
+        """A self-signed certificate for 127.0.0.1, for the imaps and STARTTLS tests."""
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            return
+        cert, key = self.root / "cert.pem", self.root / "key.pem"
+        subprocess.run(
+            [
+                openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", str(key), "-out", str(cert),
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        self.cert = cert
+
     def start(self) -> None:
+        self.make_certificate()
         for name in ("run", "state", "mail"):
             (self.root / name).mkdir()
         os.chown(self.root / "mail", self.mail_uid, self.mail_gid)
@@ -187,7 +218,7 @@ def dovecot() -> Iterator[Dovecot]:
         pytest.skip(message)
     root = Path(tempfile.mkdtemp(prefix="closeloop-dovecot-"))
     root.chmod(0o755)  # dovecot's own users must reach the mail store
-    server = Dovecot(root, _free_port())
+    server = Dovecot(root, _free_port(), _free_port())
     try:
         server.start()
         yield server

@@ -25,6 +25,7 @@ class MailboxConfig:
     ssl: bool
     starttls: bool
     timeout: float
+    cafile: str = ""  # a private CA (or the server's self-signed certificate) to trust
 
     @property
     def where(self) -> str:
@@ -32,7 +33,11 @@ class MailboxConfig:
 
 
 def mailbox_config_parse(url: str) -> MailboxConfig:
-    """Read imaps://, imap:// or imap+tls:// (STARTTLS) URLs; the path names the folder."""
+    """Read imaps://, imap:// or imap+tls:// (STARTTLS) URLs; the path names the folder.
+
+    Query options: timeout (seconds, default 30), cafile (a PEM file of certificates to trust
+    besides the system's, for a server with a private or self-signed certificate).
+    """
     parts = urlsplit(url.strip())
     if parts.scheme not in SCHEMES:
         raise DomainError(
@@ -54,8 +59,9 @@ def mailbox_config_parse(url: str) -> MailboxConfig:
         )
     default_port, ssl, starttls = SCHEMES[parts.scheme]
     folder = unquote(parts.path.strip("/")) or "INBOX"
+    query = parse_qs(parts.query)
     try:
-        timeout = float(parse_qs(parts.query).get("timeout", ["30"])[0])
+        timeout = float(query.get("timeout", ["30"])[0])
     except ValueError:
         raise DomainError("IMAP_URL's timeout must be a number of seconds.") from None
     return MailboxConfig(
@@ -67,6 +73,7 @@ def mailbox_config_parse(url: str) -> MailboxConfig:
         ssl=ssl,
         starttls=starttls,
         timeout=timeout,
+        cafile=query.get("cafile", [""])[0],
     )
 
 

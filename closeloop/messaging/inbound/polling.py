@@ -49,15 +49,25 @@ def _text(value: object) -> str:
 def imap_session(config: MailboxConfig) -> Iterator[imaplib.IMAP4]:
     """A logged-in IMAP connection; every failure becomes a MailboxError naming what failed."""
     try:
+        context = ssl.create_default_context()
+        if config.cafile:
+            context.load_verify_locations(cafile=config.cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise MailboxError(f"IMAP_URL's cafile cannot be read: {exc}") from exc
+    try:
         if config.ssl:
             conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                config.host, config.port, ssl_context=ssl.create_default_context(),
-                timeout=config.timeout,
-            )  # fmt: skip
+                config.host, config.port, ssl_context=context, timeout=config.timeout
+            )
         else:
             conn = imaplib.IMAP4(config.host, config.port, timeout=config.timeout)
             if config.starttls:
-                conn.starttls(ssl_context=ssl.create_default_context())
+                conn.starttls(ssl_context=context)
+    except ssl.SSLCertVerificationError as exc:
+        raise MailboxError(
+            f"The certificate of {config.where} is not trusted: {exc.verify_message}. "
+            "For a private or self-signed certificate add ?cafile=/path/to/cert.pem to IMAP_URL."
+        ) from exc
     except ssl.SSLError as exc:
         raise MailboxError(f"TLS with {config.where} failed: {exc.reason or exc}.") from exc
     except TimeoutError as exc:
