@@ -223,3 +223,24 @@ def test_a_copy_of_our_own_sent_mail_is_not_made_a_lead(mailbox: Any, rep: Any) 
 
     assert not Lead.objects.exists()
     assert ReceivedMessage.objects.get().outcome == MailOutcome.IGNORED
+
+
+def test_a_follow_up_in_the_same_thread_joins_the_first_mails_lead(mailbox: Any) -> None:
+    first_id = "<first-question@northwind-traders.com>"
+    mailbox.append(mail(message_id=first_id))
+    mailbox.append(
+        mail(
+            sender="Colleague <ceo@northwind-traders.com>",
+            subject="Re: Pricing for 20 seats",
+            text="Adding myself: make it 25 seats.",
+            headers={"In-Reply-To": first_id, "References": first_id},
+        )
+    )
+
+    poll = _poll()
+
+    lead = Lead.objects.get()
+    assert lead.email == "nina@northwind-traders.com"
+    bodies = list(lead.activities.filter(kind=ActivityKind.EMAIL).values_list("body", flat=True))
+    assert len(bodies) == 2 and any("make it 25 seats" in b for b in bodies)
+    assert (poll.leads_created, poll.activities_added) == (1, 2)

@@ -148,16 +148,17 @@ def _thread(parsed: ParsedMail) -> tuple[Message | None, _Target | None]:
     ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
     if not ids:
         return None, None
-    for message in Message.objects.filter(message_id__in=ids):
+    ours = {m.message_id: m for m in Message.objects.filter(message_id__in=ids)}
+    # In-Reply-To first, then References from the newest: the closest message of ours wins.
+    message = next((ours[i] for i in ids if i in ours), None)
+    if message is not None:
         records = _Target(
             lead=message.lead,
             contact=message.contact,
             deal=message.deal,
             organization=message.organization,
         )
-        if any(vars(records).values()):
-            return message, records
-        return message, None
+        return message, records if any(vars(records).values()) else None
     earlier = (
         ReceivedMessage.objects.filter(message_id__in=ids, activity__isnull=False)
         .order_by("-created_at")
