@@ -27,6 +27,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Scheduler: {', '.join(sorted(PERIODIC_JOBS)) or 'no jobs'}.")
         try:
             while True:
+                # A long-lived loop drops connections past their age or broken by a database
+                # restart, as Django does between requests.
+                close_old_connections()
                 self._tick()
                 time.sleep(options["interval"])
         except KeyboardInterrupt:
@@ -34,7 +37,6 @@ class Command(BaseCommand):
 
     def _tick(self) -> None:
         # A database restart must not end the loop: the error is logged, the next tick retries.
-        close_old_connections()
         try:
             for name in jobs_due_enqueue():
                 self.stdout.write(f"enqueued {name}")
