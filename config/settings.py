@@ -166,6 +166,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "Closeloop <closeloop@localhos
 # the mail server accepts any From address of the users (so the workspace may let them use it)
 EMAIL_ALLOW_USER_FROM = _env_bool("EMAIL_ALLOW_USER_FROM", False)
 
+# The lead mailbox, e.g. imaps://user:pass@host/INBOX; unset switches inbound mail off.
+IMAP_URL = os.environ.get("IMAP_URL", "")
+IMAP_POLL_MINUTES = int(os.environ.get("IMAP_POLL_MINUTES", "3"))
+# The address users BCC or forward to (shown on the settings page); default: IMAP_URL's user.
+IMAP_ADDRESS = os.environ.get("IMAP_ADDRESS", "")
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

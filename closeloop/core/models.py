@@ -49,3 +49,17 @@ class AliveManager(models.Manager):
 
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class ScheduledJob(models.Model):
+    """When a periodic job (closeloop.core.schedule) next runs and when it was last enqueued."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

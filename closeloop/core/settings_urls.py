@@ -4,7 +4,7 @@ from django.urls import path
 
 from closeloop.accounts import views as account_views
 from closeloop.leads import assignment_views, qualification_settings_views
-from closeloop.messaging import template_views
+from closeloop.messaging import mailbox_views, template_views
 from closeloop.pipeline import settings_views as pipeline_views
 
 app_name = "settings"
@@ -69,4 +69,6 @@ urlpatterns = [
         template_views.email_template_delete,
         name="email_template_delete",
     ),
+    path("mailbox/", mailbox_views.mailbox, name="mailbox"),
+    path("mailbox/poll/", mailbox_views.mailbox_poll_now, name="mailbox_poll"),
 ]

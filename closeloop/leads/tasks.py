@@ -12,3 +12,11 @@ def lead_nurture_return_task(*, lead_id: int) -> dict[str, int]:
 
     returned = int(lead_nurture_return(lead_id=lead_id))
     return {"returned": returned, "swept": lead_nurture_return_due()}
+
+
+@task()
+def lead_nurture_sweep_task() -> dict[str, int]:
+    """The periodic sweep: return every nurtured lead whose revisit date has come."""
+    from .qualification import lead_nurture_return_due
+
+    return {"returned": lead_nurture_return_due()}

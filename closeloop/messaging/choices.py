@@ -9,6 +9,8 @@ class MessageState(models.TextChoices):
     RETRYING = "retrying", "Waiting to retry"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # delivered to the server, then returned by the recipient's side (a bounce in the mailbox)
+    BOUNCED = "bounced", "Bounced"
     # no mail server is configured (EMAIL_URL unset): the outbox keeps it, readable, unsent
     NOT_SENT = "not_sent", "Not sent (no mail server)"
     # a worker died after handing it to the server but before hearing the answer: it may have

@@ -145,3 +145,23 @@ class SendAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} {self.outcome}"
+
+
+# The lead mailbox's models live in their own module; importing them here registers them.
+from .inbound.models import (  # noqa: E402
+    MailboxPoll,
+    MailboxState,
+    ReceivedAttachment,
+    ReceivedMessage,
+)
+
+__all__ = [
+    "EmailTemplate",
+    "MailboxPoll",
+    "MailboxState",
+    "Message",
+    "MessageAttachment",
+    "ReceivedAttachment",
+    "ReceivedMessage",
+    "SendAttempt",
+]

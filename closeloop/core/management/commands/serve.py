@@ -1,4 +1,4 @@
-"""Serve the app with gunicorn and run the task worker beside it; Ctrl-C stops both."""
+"""Serve the app with gunicorn, the task worker and the scheduler beside it; Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Run the production web server and the background-task worker together."
+    help = "Run the production web server, the background-task worker and the scheduler."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -25,7 +25,9 @@ class Command(BaseCommand):
             type=int,
             default=int(os.environ.get("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 5))),
         )
-        parser.add_argument("--no-worker", action="store_true", help="serve pages only")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="serve pages only (no worker, no scheduler)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # A supervisor's SIGTERM stops both children the same way Ctrl-C does.
@@ -52,6 +54,8 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             worker = [sys.executable, "-m", "closeloop", "db_worker", "--interval", "2"]
             children.append(subprocess.Popen(worker))
+            scheduler = [sys.executable, "-m", "closeloop", "scheduler"]
+            children.append(subprocess.Popen(scheduler))
         self.stdout.write(f"Closeloop is running on http://{host}:{port}/ — Ctrl-C stops it.")
         try:
             while all(child.poll() is None for child in children):
