@@ -26,8 +26,8 @@ def _enqueued(path: str) -> int:
     return DBTaskResult.objects.filter(task_path=path).count()
 
 
-def test_the_apps_register_the_mailbox_poll_and_the_nurture_sweep() -> None:
-    assert {"mailbox_poll", "lead_nurture_sweep"} <= set(PERIODIC_JOBS)
+def test_the_apps_register_the_mailbox_poll_and_the_sweeps() -> None:
+    assert {"mailbox_poll", "lead_nurture_sweep", "outbox_sweep"} <= set(PERIODIC_JOBS)
 
 
 def test_due_jobs_are_enqueued_once_per_interval(settings: Any) -> None:
@@ -74,7 +74,7 @@ def test_two_schedulers_never_enqueue_the_same_run(
     later = now + dt.timedelta(hours=1)
     # Server B read the job's row before server A claimed this run…
     seen_by_b = {row.name: row for row in ScheduledJob.objects.all()}
-    assert jobs_due_enqueue(now=later) == ["lead_nurture_sweep"]  # server A
+    assert set(jobs_due_enqueue(now=later)) == {"lead_nurture_sweep", "outbox_sweep"}  # server A
     monkeypatch.setattr(schedule, "_row", lambda name, now: seen_by_b[name])
 
     assert jobs_due_enqueue(now=later) == []  # …so its conditional UPDATE claims nothing

@@ -279,3 +279,23 @@ def test_a_message_whose_attachment_file_is_gone_fails_at_once(
     assert message.state == MessageState.FAILED
     assert message.last_error.startswith("The message cannot be built:")
     assert smtp_server.recorder.envelopes == []
+
+
+def test_the_scheduler_sweeps_a_dead_workers_claim_without_another_email(
+    rep: Any, smtp_server: Server
+) -> None:
+    from closeloop.core.schedule import jobs_due_enqueue
+
+    message = _queue(rep)
+    DBTaskResult.objects.all().delete()  # its send job was lost with the worker
+    # a worker claimed it 20 minutes ago and died before reaching the server
+    claimed = timezone.now() - dt.timedelta(minutes=20)
+    Message.objects.filter(pk=message.pk).update(
+        state=MessageState.SENDING, claimed_at=claimed, attempts=1
+    )
+
+    assert "outbox_sweep" in jobs_due_enqueue()
+    run_worker()  # the sweep requeues it, and the worker then sends it
+
+    assert len(smtp_server.recorder.envelopes) == 1
+    assert Message.objects.get(pk=message.pk).state == MessageState.SENT
