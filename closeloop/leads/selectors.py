@@ -133,7 +133,10 @@ def lead_get_with_trashed(*, user: Any, pk: int) -> Lead | None:
 
 def lead_timeline(*, lead: Lead, limit: int = 200) -> list[Any]:
     """A lead's activities, newest first (the caller has checked the lead is visible)."""
-    return list(lead.activities.select_related("actor").order_by("-created_at", "-pk")[:limit])
+    from closeloop.messaging.timeline_files import timeline_files_attach
+
+    entries = list(lead.activities.select_related("actor").order_by("-created_at", "-pk")[:limit])
+    return timeline_files_attach(entries)
 
 
 @dataclass(frozen=True)

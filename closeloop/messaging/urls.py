@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/html/", views.message_html, name="html"),
     path("<int:pk>/resend/", views.message_resend, name="resend"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
+    # a file of an email on a timeline, for whoever may see one of the records it concerns
+    path("files/<str:source>/<int:pk>/", views.timeline_file, name="timeline_file"),
 ]

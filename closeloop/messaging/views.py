@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
@@ -16,6 +18,7 @@ from closeloop.core.exceptions import DomainError
 from . import selectors, services
 from .choices import MessageState
 from .models import Message
+from .timeline_files import timeline_file_get
 
 # The HTML part is someone's markup: shown in a sandboxed frame, from its own URL, with no
 # scripts, forms, plugins or frames of its own; images and inline styles are what mail uses.
@@ -80,6 +83,11 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     )
     if attachment is None:
         raise Http404("No such attachment.")
+    return _download(attachment)
+
+
+def _download(attachment: Any) -> FileResponse:
+    """A stored file, always downloaded (never shown inline), with no active content allowed."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -88,6 +96,14 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@login_required
+def timeline_file(request: HttpRequest, source: str, pk: int) -> FileResponse:
+    attachment = timeline_file_get(user=request.user, source=source, pk=pk)
+    if attachment is None:
+        raise Http404("No such file.")
+    return _download(attachment)
 
 
 @login_required

@@ -165,6 +165,9 @@ def people_timeline(
         qs = qs.filter(
             Q(contact__isnull=True) | Q(contact__in=contact_queryset(user=user).values("pk"))
         )
-    return list(
+    from closeloop.messaging.timeline_files import timeline_files_attach
+
+    entries = list(
         qs.select_related("actor", "deal", "contact").order_by("-created_at", "-pk")[:limit]
     )
+    return timeline_files_attach(entries)

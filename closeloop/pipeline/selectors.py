@@ -298,6 +298,7 @@ class TimelineEntry:
     title: str
     body: str = ""
     actor: Any = None
+    email_files: list[Any] = field(default_factory=list)
 
 
 def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
@@ -312,7 +313,12 @@ def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
                 at=ch.changed_at, kind="stage", title=_describe_change(ch), actor=ch.actor
             )
         )
-    for act in Activity.objects.filter(deal=deal).select_related("actor"):
+    from closeloop.messaging.timeline_files import timeline_files_attach
+
+    activities = timeline_files_attach(
+        list(Activity.objects.filter(deal=deal).select_related("actor"))
+    )
+    for act in activities:
         entries.append(
             TimelineEntry(
                 at=act.created_at,
@@ -320,6 +326,7 @@ def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
                 title=act.subject or act.get_kind_display(),
                 body=act.body,
                 actor=act.actor,
+                email_files=act.email_files,
             )
         )
     entries.sort(key=lambda e: e.at, reverse=True)
