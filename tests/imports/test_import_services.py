@@ -129,6 +129,18 @@ def test_likely_duplicates_are_flagged_not_merged(run_import):
     assert DuplicatePair.objects.count() == 1
 
 
+def test_two_look_alike_rows_of_one_file_make_one_pair(run_import):
+    # each new lead is compared with every other lead, so B found A after A had found B
+    run_import(
+        CSV
+        + "Annabel,Bergmann,a@acme.example,,Acme GmbH,,\n"
+        + "Annabell,Bergmann,other@mail.example,,Acme GmbH,,\n"
+    )
+    assert Lead.objects.count() == 2
+    [pair] = DuplicatePair.objects.all()
+    assert {pair.lead_id, pair.other_lead_id} == set(Lead.objects.values_list("pk", flat=True))
+
+
 def test_reps_cannot_import(run_import, rep):
     with pytest.raises(DomainError, match="Only admins and managers"):
         run_import(CSV + "A,B,a@x.example,,,,\n", actor=rep)

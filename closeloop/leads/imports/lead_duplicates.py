@@ -111,13 +111,21 @@ def flag_likely_duplicates(batch: ImportBatch) -> dict[str, Any]:
         return over_limit_note(batch, count=count, noun="lead")
     flagged = 0
     named = created.filter(~Q(last_name="")).only("pk", "first_name", "last_name", "company_name")
+    # two look-alike rows of one file find each other; the pair is stored once, as first found
+    paired: set[tuple[int, int]] = set()
     for lead in named:
-        matches = find_likely(
-            first_name=lead.first_name,
-            last_name=lead.last_name,
-            company=lead.company_name,
-            exclude_lead_id=lead.pk,
-        )
+        matches = [
+            m
+            for m in find_likely(
+                first_name=lead.first_name,
+                last_name=lead.last_name,
+                company=lead.company_name,
+                exclude_lead_id=lead.pk,
+            )
+            if (m.lead_id, lead.pk) not in paired
+        ]
+        # likely_matches_store keeps the best five, so only those count as paired
+        paired.update((lead.pk, m.lead_id) for m in matches[:5] if m.lead_id is not None)
         if matches:
             flagged += 1
             likely_matches_store(lead, matches)
