@@ -11,6 +11,7 @@ from django.urls import reverse
 from closeloop.leads.models import Lead
 from closeloop.messaging.inbound.routing import received_message_record
 from closeloop.messaging.services import AttachmentIn, message_queue
+from tests.factories import ContactEmailFactory, ContactFactory, DealFactory, OrganizationFactory
 from tests.mailbox.mails import mail
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +65,29 @@ def test_a_sent_attachment_shows_on_the_deal_and_its_contact(
 
 def test_an_unknown_file_source_is_not_found(rep_client: Client) -> None:
     assert rep_client.get("/outbox/files/other/1/").status_code == 404
+
+
+def test_a_file_of_a_private_deal_is_not_offered_through_its_shared_contact(
+    rep: Any, outsider: Any, rep_client: Client, outsider_client: Client
+) -> None:
+    # the outsider owns the organization and contact; the deal with them is the rep's own
+    organization = OrganizationFactory(name="Shared Ltd", owner=outsider)
+    contact = ContactFactory(first_name="Sam", organization=organization, owner=outsider)
+    ContactEmailFactory(contact=contact, email="sam@shared.example")
+    deal = DealFactory(title="Rep's deal", owner=rep, organization=organization, contact=contact)
+    message_queue(
+        actor=rep,
+        to="sam@shared.example",
+        subject="Private terms",
+        text_body="Attached.",
+        attachments=[AttachmentIn("terms.pdf", b"%PDF-1.4 terms", "application/pdf")],
+        deal=deal,
+    )
+    [link] = _file_links(
+        rep_client.get(reverse("pipeline:deal_detail", args=[deal.pk])).content.decode()
+    )
+
+    contact_page = outsider_client.get(reverse("people:contact_detail", args=[contact.pk]))
+    assert contact_page.status_code == 200
+    assert "terms.pdf" not in contact_page.content.decode()
+    assert outsider_client.get(link).status_code == 404
