@@ -20,3 +20,9 @@ def require_admin_or_manager(actor: Any, message: str) -> None:
     """Refuse a user who is neither admin nor manager; the command line (None) may."""
     if actor is not None and getattr(actor, "role", None) not in (Role.ADMIN, Role.MANAGER):
         raise DomainError(message)
+
+
+def require_admin(actor: Any, message: str) -> None:
+    """Refuse anyone but an active admin; the command line and the system itself (None) may."""
+    if actor is not None and not getattr(actor, "is_admin", False):
+        raise DomainError(message)

@@ -16,14 +16,12 @@ from django.utils import timezone
 from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES
 
+from .actors import require_admin
 from .choices import RepVisibility, Role
 from .models import ApiToken, Team, User, WorkspaceSettings
 from .selectors import workspace_settings
 
-
-def _require_admin(actor: Any) -> None:
-    if actor is not None and not getattr(actor, "is_admin", False):
-        raise DomainError("Only admins can manage users, teams and workspace settings.")
+ADMINS_ONLY = "Only admins can manage users, teams and workspace settings."
 
 
 @transaction.atomic
@@ -37,7 +35,7 @@ def user_create(
     teams: list[Team] | None = None,
 ) -> User:
     """Add a user who logs in with their email; the password must pass the password rules."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -65,7 +63,7 @@ def user_create(
 @transaction.atomic
 def user_update(*, actor: Any, user: User, role: str, full_name: str, teams: list[Team]) -> User:
     """Change a user's role, name or teams; the last active admin cannot stop being one."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     if role not in Role.values:
         raise DomainError(f"“{role}” is not a role: use admin, manager or rep.", field="role")
     if user.role == Role.ADMIN and role != Role.ADMIN and _is_last_admin(user):
@@ -84,7 +82,7 @@ def _is_last_admin(user: User) -> bool:
 @transaction.atomic
 def user_set_active(*, actor: Any, user: User, active: bool) -> User:
     """Deactivate a user (they can no longer log in; their records stay) or reactivate them."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     if not active and user.pk == getattr(actor, "pk", None):
         raise DomainError("You cannot deactivate yourself.")
     if not active and user.role == Role.ADMIN and _is_last_admin(user):
@@ -98,7 +96,7 @@ def user_set_active(*, actor: Any, user: User, active: bool) -> User:
 def user_set_password(*, actor: Any, user: User, password: str) -> User:
     """Set a user's password (admins for anyone, everyone for themselves)."""
     if actor is not None and actor.pk != user.pk:
-        _require_admin(actor)
+        require_admin(actor, ADMINS_ONLY)
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -112,7 +110,7 @@ def user_set_password(*, actor: Any, user: User, password: str) -> User:
 def user_signature_update(*, actor: Any, user: User, signature: str) -> User:
     """Set the signature added under a user's emails (each user their own, admins anyone's)."""
     if actor is not None and actor.pk != user.pk:
-        _require_admin(actor)
+        require_admin(actor, ADMINS_ONLY)
     signature = "\n".join(line.rstrip() for line in (signature or "").strip().splitlines())
     if len(signature) > 2000:
         raise DomainError("A signature can be at most 2,000 characters long.", field="signature")
@@ -124,7 +122,7 @@ def user_signature_update(*, actor: Any, user: User, signature: str) -> User:
 @transaction.atomic
 def team_create(*, actor: Any, name: str) -> Team:
     """Add a team."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     name = (name or "").strip()
     if not name:
         raise DomainError("A team needs a name.", field="name")
@@ -143,7 +141,7 @@ def workspace_update(
     send_as_user: bool | None = None,
 ) -> WorkspaceSettings:
     """Change the workspace name, base currency, what reps may see or whose address mail uses."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     ws = workspace_settings()
     name = (name or "").strip()
     if not name:
@@ -176,7 +174,7 @@ def _token_digest(token: str) -> str:
 def api_token_create(*, actor: Any, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Issue an API token for `user`; returns the record and the secret, which is shown once."""
     if actor is not None and actor.pk != user.pk:
-        _require_admin(actor)
+        require_admin(actor, ADMINS_ONLY)
     if not user.is_active:
         raise DomainError(f"{user.email} is deactivated; activate the user first.")
     secret = "cl_" + secrets.token_urlsafe(32)
@@ -190,7 +188,7 @@ def api_token_create(*, actor: Any, user: User, name: str = "") -> tuple[ApiToke
 def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     """Stop a token from working, at once."""
     if actor is not None and actor.pk != token.user_id:
-        _require_admin(actor)
+        require_admin(actor, ADMINS_ONLY)
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at", "updated_at"])
     return token

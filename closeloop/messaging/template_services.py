@@ -6,15 +6,13 @@ from typing import Any
 
 from django.db import transaction
 
+from closeloop.accounts.actors import require_admin
 from closeloop.core.exceptions import DomainError
 
 from .merge import merge_check
 from .models import EmailTemplate
 
-
-def _require_admin(actor: Any) -> None:
-    if actor is not None and not getattr(actor, "is_admin", False):
-        raise DomainError("Only admins can manage email templates.")
+ADMINS_ONLY = "Only admins can manage email templates."
 
 
 def _clean(
@@ -55,7 +53,7 @@ def email_template_create(
     is_active: bool = True,
 ) -> EmailTemplate:
     """Add a template; it may only use known merge fields, and needs a text or HTML body."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     template = EmailTemplate(is_active=is_active)
     _clean(template=template, name=name, subject=subject, text_body=text_body, html_body=html_body)
     if getattr(actor, "is_authenticated", False):
@@ -76,7 +74,7 @@ def email_template_update(
     is_active: bool = True,
 ) -> EmailTemplate:
     """Change a template; the same checks as creating it. Sent emails keep what they said."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     _clean(template=template, name=name, subject=subject, text_body=text_body, html_body=html_body)
     template.is_active = is_active
     template.save()
@@ -86,5 +84,5 @@ def email_template_update(
 @transaction.atomic
 def email_template_delete(*, actor: Any, template: EmailTemplate) -> None:
     """Delete a template; emails sent from it keep their text and lose only the link to it."""
-    _require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     template.delete()

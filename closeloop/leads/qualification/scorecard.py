@@ -13,8 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
-from closeloop.accounts.actors import acting_user
-from closeloop.accounts.choices import Role
+from closeloop.accounts.actors import acting_user, require_admin
 from closeloop.accounts.models import WorkspaceSettings
 from closeloop.accounts.selectors import workspace_settings
 from closeloop.accounts.visibility import lock_visible
@@ -33,13 +32,6 @@ from ..choices import (
 from ..models import DisqualifyReason, Lead, QualificationCriterion, ScorecardItem
 
 MAX_NOTE = 10_000
-
-
-def require_admin(actor: Any, what: str) -> None:
-    if actor is None:
-        return  # the system itself (migrations, defaults)
-    if getattr(actor, "role", None) != Role.ADMIN or not actor.is_active:
-        raise DomainError(f"Only admins can change {what}.")
 
 
 def lock_lead(lead: Lead | int, actor: Any) -> Lead:
@@ -277,7 +269,7 @@ def criterion_create(
     *, actor: Any, name: str, question: str = "", weight: int = 10
 ) -> QualificationCriterion:
     """Add a criterion beyond BANT to every lead's scorecard (admins); scores are recomputed."""
-    require_admin(actor, "the scorecard")
+    require_admin(actor, "Only admins can change the scorecard.")
     name = _clean_name(name, model=QualificationCriterion, limit=80)
     base = slugify(name)[:30] or "criterion"
     key, n = base, 1
@@ -307,7 +299,7 @@ def criterion_update(
     is_active: bool,
 ) -> QualificationCriterion:
     """Rename, reweigh or (de)activate a criterion (admins); open leads' scores follow."""
-    require_admin(actor, "the scorecard")
+    require_admin(actor, "Only admins can change the scorecard.")
     criterion.name = _clean_name(
         name, model=QualificationCriterion, exclude_pk=criterion.pk, limit=80
     )
@@ -325,7 +317,7 @@ def criterion_update(
 @transaction.atomic
 def criterion_delete(*, actor: Any, criterion: QualificationCriterion) -> None:
     """Delete a custom criterion and its answers (admins); the BANT four are only deactivated."""
-    require_admin(actor, "the scorecard")
+    require_admin(actor, "Only admins can change the scorecard.")
     if criterion.is_builtin:
         raise DomainError(f"“{criterion.name}” is built in: deactivate it instead.")
     criterion.delete()
@@ -342,7 +334,7 @@ def qualification_settings_update(
     *, actor: Any, weights: dict[int, int], threshold: int
 ) -> WorkspaceSettings:
     """Set the criteria weights and the qualifying threshold (admins); open leads' scores follow."""
-    require_admin(actor, "the scorecard")
+    require_admin(actor, "Only admins can change the scorecard.")
     threshold = _clean_weight(threshold, "threshold")
     criteria = {c.pk: c for c in QualificationCriterion.objects.select_for_update()}
     changed = []
@@ -367,7 +359,7 @@ def qualification_settings_update(
 @transaction.atomic
 def disqualify_reason_create(*, actor: Any, name: str) -> DisqualifyReason:
     """Add a reason to the list offered when a lead is discarded (admins)."""
-    require_admin(actor, "the discard reasons")
+    require_admin(actor, "Only admins can change the discard reasons.")
     name = _clean_name(name, model=DisqualifyReason, limit=120)
     position = (DisqualifyReason.objects.aggregate(m=Max("position"))["m"] or 0) + 1
     return DisqualifyReason.objects.create(name=name, position=position)
@@ -378,7 +370,7 @@ def disqualify_reason_update(
     *, actor: Any, reason: DisqualifyReason, name: str, is_active: bool
 ) -> DisqualifyReason:
     """Rename a discard reason or retire it (leads discarded for it keep it)."""
-    require_admin(actor, "the discard reasons")
+    require_admin(actor, "Only admins can change the discard reasons.")
     reason.name = _clean_name(name, model=DisqualifyReason, exclude_pk=reason.pk, limit=120)
     reason.is_active = is_active
     reason.save(update_fields=["name", "is_active", "updated_at"])
