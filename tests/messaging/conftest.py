@@ -18,10 +18,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from django.test import override_settings
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 
 from closeloop.messaging.models import EmailTemplate
 from tests.factories import ContactEmailFactory, ContactFactory, DealFactory, OrganizationFactory
+from tests.worker import run_worker as run_worker
 
 
 class SmtpRecorder:
@@ -112,20 +112,6 @@ def smtp_server() -> Iterator[Server]:
 def closed_port() -> int:
     """A port nothing listens on: connecting is refused."""
     return free_port()
-
-
-def run_worker() -> None:
-    """The db_worker command's own loop, once over every task that is due."""
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    ).run()
 
 
 def later(minutes: float) -> Any:

@@ -8,7 +8,6 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from closeloop.activities.models import Activity, Notification
@@ -24,6 +23,7 @@ from closeloop.leads.qualification import (
 )
 from closeloop.leads.tasks import lead_nurture_return_task
 from tests.factories import default_pipeline
+from tests.worker import run_worker
 
 from .conftest import answer, fill_all
 
@@ -33,20 +33,6 @@ TODAY = timezone.localdate()
 def _at(days: int) -> dt.datetime:
     """Noon, `days` from today: the time-travel destination."""
     return timezone.make_aware(dt.datetime.combine(TODAY + dt.timedelta(days=days), dt.time(12)))
-
-
-def _run_worker() -> None:
-    """The db_worker command's own loop, once over every task that is due."""
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    ).run()
 
 
 def _travel(days: int):  # type: ignore[no-untyped-def]
@@ -73,11 +59,11 @@ def test_nurture_parks_the_lead_and_queues_its_return(nurtured, rep):
 @pytest.mark.django_db(transaction=True)
 def test_worker_returns_the_lead_on_its_date_exactly_once(nurtured, rep):
     with _travel(5):
-        _run_worker()  # not due yet: the job waits
+        run_worker()  # not due yet: the job waits
     nurtured.refresh_from_db()
     assert nurtured.status == LeadStatus.NURTURING
     with _travel(10):
-        _run_worker()
+        run_worker()
         assert lead_nurture_return_due() == 0  # the sweep finds nothing left
         lead_nurture_return_task.call(lead_id=nurtured.pk)  # the job run a second time
         call_command("nurture_sweep")
