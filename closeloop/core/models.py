@@ -16,6 +16,21 @@ class TimestampedModel(models.Model):
         abstract = True
 
 
+class StoredFile(models.Model):
+    """A stored file's name, type and size as it came; the concrete model adds `file` and owner."""
+
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120, default="application/octet-stream")
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class TrashQuerySet(models.QuerySet):
     def alive(self) -> Self:
         return self.filter(deleted_at__isnull=True)

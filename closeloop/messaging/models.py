@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from closeloop.core.models import TimestampedModel
+from closeloop.core.models import StoredFile, TimestampedModel
 
 from .choices import AttemptOutcome, MessageState
 
@@ -111,20 +111,11 @@ class Message(TimestampedModel):
         return self.subject
 
 
-class MessageAttachment(models.Model):
+class MessageAttachment(StoredFile):
     """A file sent with a message, stored so the outbox can show and resend it."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="messaging/attachments/%Y/%m/")
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=120, default="application/octet-stream")
-    size = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return self.filename
 
 
 class SendAttempt(models.Model):

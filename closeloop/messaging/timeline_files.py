@@ -58,36 +58,3 @@ def timeline_files_attach(entries: list[Any]) -> list[Any]:
     for entry in entries:
         entry.email_files = files.get(entry.pk, [])
     return entries
-
-
-def timeline_file_get(*, user: Any, source: str, pk: int) -> Any:
-    """A file of an email on a timeline the user may read; None otherwise.
-
-    The rule is the timelines' own: a deal's or lead's timeline shows all of its entries, a
-    contact's leaves out entries of deals the user may not see, and an organization's also
-    those of contacts they may not see. So a file is offered exactly where its entry is shown.
-    """
-    from closeloop.leads.selectors import lead_queryset
-    from closeloop.people.selectors import contact_queryset, organization_queryset
-    from closeloop.pipeline.selectors import deal_queryset
-
-    model = SOURCES.get(source)
-    if model is None or not getattr(user, "is_authenticated", False):
-        return None
-    attachment = model.objects.select_related("message").filter(pk=pk).first()
-    if attachment is None:
-        return None
-    message = attachment.message
-
-    def sees(record_id: int | None, queryset: Any) -> bool:
-        return record_id is not None and queryset(user=user).filter(pk=record_id).exists()
-
-    deal_ok = message.deal_id is None or sees(message.deal_id, deal_queryset)
-    contact_ok = message.contact_id is None or sees(message.contact_id, contact_queryset)
-    readable = (
-        (message.deal_id is not None and deal_ok)
-        or sees(message.lead_id, lead_queryset)
-        or (message.contact_id is not None and contact_ok and deal_ok)
-        or (sees(message.organization_id, organization_queryset) and deal_ok and contact_ok)
-    )
-    return attachment if readable else None

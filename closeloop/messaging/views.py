@@ -18,7 +18,6 @@ from closeloop.core.exceptions import DomainError
 from . import selectors, services
 from .choices import MessageState
 from .models import Message
-from .timeline_files import timeline_file_get
 
 # The HTML part is someone's markup: shown in a sandboxed frame, from its own URL, with no
 # scripts, forms, plugins or frames of its own; images and inline styles are what mail uses.
@@ -100,7 +99,7 @@ def _download(attachment: Any) -> FileResponse:
 
 @login_required
 def timeline_file(request: HttpRequest, source: str, pk: int) -> FileResponse:
-    attachment = timeline_file_get(user=request.user, source=source, pk=pk)
+    attachment = selectors.timeline_file_get(user=request.user, source=source, pk=pk)
     if attachment is None:
         raise Http404("No such file.")
     return _download(attachment)

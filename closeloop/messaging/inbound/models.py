@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from closeloop.core.models import TimestampedModel
+from closeloop.core.models import StoredFile, TimestampedModel
 
 
 class MailKind(models.TextChoices):
@@ -88,22 +88,13 @@ class ReceivedMessage(TimestampedModel):
         return self.subject or self.message_id
 
 
-class ReceivedAttachment(models.Model):
+class ReceivedAttachment(StoredFile):
     """A file that came with a received message, kept so the timeline can offer it."""
 
     message = models.ForeignKey(
         ReceivedMessage, on_delete=models.CASCADE, related_name="attachments"
     )
     file = models.FileField(upload_to="messaging/received/%Y/%m/")
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=120, default="application/octet-stream")
-    size = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return self.filename
 
 
 class MailboxState(models.Model):
