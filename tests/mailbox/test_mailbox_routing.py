@@ -244,3 +244,16 @@ def test_a_follow_up_in_the_same_thread_joins_the_first_mails_lead(mailbox: Any)
     bodies = list(lead.activities.filter(kind=ActivityKind.EMAIL).values_list("body", flat=True))
     assert len(bodies) == 2 and any("make it 25 seats" in b for b in bodies)
     assert (poll.leads_created, poll.activities_added) == (1, 2)
+
+
+def test_a_deleted_email_source_is_added_back_for_the_next_lead(db: None) -> None:
+    from closeloop.leads.models import Source
+    from closeloop.messaging.inbound.routing import received_message_record
+
+    Source.objects.filter(name__iexact="Email").delete()
+
+    received_message_record(raw=mail(sender="Nina Novak <nina@northwind-traders.com>"))
+
+    lead = Lead.objects.get(email="nina@northwind-traders.com")
+    assert lead.source is not None and lead.source.name == "Email"
+    assert Source.objects.filter(name="Email").count() == 1

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from closeloop.accounts.models import User
@@ -19,7 +18,13 @@ from closeloop.activities.services import MAX_NOTE_LENGTH, activity_create
 from closeloop.core.exceptions import DomainError
 from closeloop.leads.choices import FREE_MAIL_DOMAINS
 from closeloop.leads.models import Lead, Source
-from closeloop.leads.services import LeadInput, email_domain, lead_create, organization_for_domain
+from closeloop.leads.services import (
+    LeadInput,
+    email_domain,
+    lead_create,
+    organization_for_domain,
+    source_create,
+)
 from closeloop.people.models import Contact
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Deal
@@ -60,8 +65,7 @@ def email_source() -> Source:
     """The lead source of mail-made leads, created if a workspace has lost it."""
     source = Source.objects.filter(name__iexact=EMAIL_SOURCE_NAME).first()
     if source is None:
-        position = (Source.objects.aggregate(m=Max("position"))["m"] or 0) + 1
-        source = Source.objects.create(name=EMAIL_SOURCE_NAME, position=position)
+        source = source_create(actor=None, name=EMAIL_SOURCE_NAME)
     return source
 
 
