@@ -75,7 +75,7 @@ def test_html_only_mail_is_readable_text_on_the_timeline(mailbox: Any) -> None:
     body = Activity.objects.get(kind=ActivityKind.EMAIL).body
     assert "Dear team,\n" in body
     assert "we need 40 licences & training." in body
-    assert "• Berlin\n• Wien" in body
+    assert "- Berlin\n- Wien" in body
     assert "<" not in body.split("\n\n", 1)[1] and "alert" not in body and "color" not in body
     assert "<b>40&nbsp;licences</b>" in ReceivedMessage.objects.get().html_body
 

@@ -15,10 +15,11 @@ from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
-from html.parser import HTMLParser
 
 from charset_normalizer import from_bytes
 from django.utils import timezone
+
+from ..html_mail import html_to_text
 
 MSGID = re.compile(r"<([^<>\s]+)>")
 
@@ -98,66 +99,6 @@ def _part_text(part: Message) -> str:
     if not isinstance(payload, bytes):
         return str(part.get_payload() or "")
     return decode_bytes(payload, part.get_content_charset())
-
-
-class _TextFromHTML(HTMLParser):
-    BLOCKS = frozenset(
-        [
-            "p",
-            "div",
-            "br",
-            "li",
-            "tr",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "table",
-            "ul",
-            "ol",
-            "blockquote",
-            "pre",
-            "hr",
-            "section",
-            "article",
-        ]
-    )
-    SKIP = frozenset(["script", "style", "head", "title"])
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCKS:
-            self.out.append("\n")
-        if tag == "li":
-            self.out.append("• ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skipping = max(self.skipping - 1, 0)
-        elif tag in self.BLOCKS and tag != "li":
-            self.out.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.out.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Readable text from an HTML body: block elements become lines, scripts and styles go."""
-    parser = _TextFromHTML()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _walk(message: Message) -> tuple[str, str, list[Attachment]]:
