@@ -13,6 +13,7 @@ urlpatterns = [
     path("leads/", include("closeloop.leads.urls")),
     path("duplicates/", include("closeloop.leads.duplicate_urls")),
     path("", include("closeloop.leads.webform_urls")),
+    path("", include("closeloop.activities.booking.urls")),
     path("imports/", include("closeloop.leads.import_urls")),
     path("trash/", core_views.trash, name="trash"),
     path("notifications/", include("closeloop.activities.urls")),

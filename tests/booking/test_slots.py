@@ -166,7 +166,9 @@ def test_team_slot_is_free_when_any_member_is():
     members = [
         Member(key=1, windows=morning, zone=BERLIN, busy=()),
         Member(key=2, windows=afternoon, zone=NEW_YORK, busy=()),  # 19:00–23:00 Berlin
-        Member(key=3, windows=morning, zone=BERLIN, busy=((utc(2026, 1, 12, 8), utc(2026, 1, 12, 9)),)),
+        Member(
+            key=3, windows=morning, zone=BERLIN, busy=((utc(2026, 1, 12, 8), utc(2026, 1, 12, 9)),)
+        ),
     ]
     free = team_free_slots(
         members=members, rules=HOUR, now=utc(2026, 1, 11), start=utc(2026, 1, 12),

@@ -125,9 +125,7 @@ class AvailabilityRule(models.Model):
 class Booking(TimestampedModel):
     """A meeting a visitor booked: who with, who they are, and the meeting it created."""
 
-    meeting_type = models.ForeignKey(
-        MeetingType, on_delete=models.PROTECT, related_name="bookings"
-    )
+    meeting_type = models.ForeignKey(MeetingType, on_delete=models.PROTECT, related_name="bookings")
     activity = models.OneToOneField(
         "activities.Activity", on_delete=models.CASCADE, related_name="booking"
     )

@@ -50,6 +50,11 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def zone_choices() -> list[str]:
+    """Every IANA zone name, sorted, for the visitor's picker."""
+    return sorted(name for name in _zone_names() if "/" in name or name == "UTC")
+
+
 def zone_or_none(name: str | None) -> ZoneInfo | None:
     """The IANA zone called `name`, or None for anything else (never a file path)."""
     name = (name or "").strip()
@@ -78,7 +83,10 @@ def availability(
         for window in windows:
             if window.weekday != day.weekday() or window.end <= window.start:
                 continue
-            begin, finish = local_to_utc(day, window.start, zone), local_to_utc(day, window.end, zone)
+            begin, finish = (
+                local_to_utc(day, window.start, zone),
+                local_to_utc(day, window.end, zone),
+            )
             begin, finish = max(begin, start), min(finish, end)
             if begin < finish:
                 result.append((begin, finish))

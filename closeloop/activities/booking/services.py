@@ -1,0 +1,450 @@
+"""Writes of booking links: pages and their settings, and visitors' bookings of a rep's time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from closeloop.accounts.models import Team, User
+from closeloop.core.exceptions import DomainError
+from closeloop.leads.dedupe import find_exact
+from closeloop.leads.models import Lead, Source
+from closeloop.leads.services import LeadInput, lead_create
+from closeloop.leads.services.sources import source_create
+from closeloop.people.models import Contact
+from closeloop.pipeline.choices import DealStatus
+
+from ..invites import invite_send
+from ..models import Activity
+from ..services import activity_cancel, activity_reschedule, activity_schedule
+from .models import AvailabilityRule, Booking, BookingLock, BookingPage, MeetingType
+from .selectors import page_members, slot_takers, user_zone_name
+from .slots import WeeklyWindow, zone_or_none
+
+BOOKING_SOURCE_NAME = "Booking page"
+TOKEN_SALT = "closeloop.booking.manage"  # noqa: S105 (a signing salt, not a secret)
+SLOT_TAKEN = "This time was just taken. Please pick another slot."
+MAX_QUESTION = 5_000
+
+
+class SlotTaken(DomainError):
+    """The slot is no longer free (someone else booked it, or it was never offered)."""
+
+    def __init__(self) -> None:
+        super().__init__(SLOT_TAKEN, field="start")
+
+
+class TokenInvalid(DomainError):
+    """A booking link that was not made by us (tampered, truncated) or names nothing."""
+
+
+class TokenExpired(DomainError):
+    """A genuine booking link whose meeting has ended or was cancelled."""
+
+
+# --- settings: pages, meeting types, weekly hours ---------------------------------------------
+
+
+def _require_page_editor(actor: Any, *, owner: User | None, team: Team | None) -> None:
+    if actor is None or actor.is_admin:
+        return
+    if owner is not None and owner.pk == actor.pk:
+        return
+    if team is not None and actor.is_manager and actor.teams.filter(pk=team.pk).exists():
+        return
+    raise DomainError("You may only change your own booking page (managers: their teams').")
+
+
+def _clean_slug(slug: str, *, exclude_pk: int | None) -> str:
+    cleaned = slugify(slug or "")[:60]
+    if not cleaned:
+        raise DomainError(
+            "The address needs letters or digits (it becomes /book/<address>/).", field="slug"
+        )
+    taken = BookingPage.objects.filter(slug=cleaned).exclude(pk=exclude_pk).exists()
+    if taken:
+        raise DomainError(f"The address “{cleaned}” is taken; pick another.", field="slug")
+    return cleaned
+
+
+@transaction.atomic
+def booking_page_save(
+    *,
+    actor: Any,
+    page: BookingPage | None = None,
+    owner: User | None = None,
+    team: Team | None = None,
+    slug: str,
+    title: str,
+    intro: str = "",
+    active: bool = True,
+) -> BookingPage:
+    """Create or change a booking page; each user and each team has at most one."""
+    if page is not None:
+        owner, team = page.owner, page.team
+    if (owner is None) == (team is None):
+        raise DomainError("A booking page belongs to one user or one team.")
+    _require_page_editor(actor, owner=owner, team=team)
+    title = " ".join((title or "").split())
+    if not title:
+        raise DomainError("A booking page needs a title.", field="title")
+    if page is None:
+        existing = BookingPage.objects.filter(owner=owner) if owner else None
+        if team is not None:
+            existing = BookingPage.objects.filter(team=team)
+        if existing is not None and existing.exists():
+            raise DomainError("This booking page already exists; edit it instead.")
+        page = BookingPage(owner=owner, team=team)
+    page.slug = _clean_slug(slug, exclude_pk=page.pk)
+    page.title, page.intro, page.active = title[:120], (intro or "").strip(), active
+    page.save()
+    return page
+
+
+@dataclass
+class MeetingTypeInput:
+    """A meeting type's settings as a form sends them."""
+
+    name: str
+    duration_minutes: int = 30
+    kind: str = "meeting"
+    location: str = ""
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    notice_hours: int = 4
+    horizon_days: int = 30
+    active: bool = True
+
+
+@transaction.atomic
+def meeting_type_save(
+    *,
+    actor: Any,
+    page: BookingPage,
+    data: MeetingTypeInput,
+    meeting_type: MeetingType | None = None,
+) -> MeetingType:
+    """Add or change a meeting type of a page; its numbers are checked against their limits."""
+    _require_page_editor(actor, owner=page.owner, team=page.team)
+    if meeting_type is not None and meeting_type.page_id != page.pk:
+        raise DomainError("That meeting type belongs to another page.")
+    item = meeting_type or MeetingType(page=page)
+    item.name = " ".join((data.name or "").split())[:120]
+    item.duration_minutes = data.duration_minutes
+    item.kind, item.location = data.kind, (data.location or "").strip()[:300]
+    item.buffer_before_minutes = data.buffer_before_minutes
+    item.buffer_after_minutes = data.buffer_after_minutes
+    item.notice_hours, item.horizon_days = data.notice_hours, data.horizon_days
+    item.active = data.active
+    if not item.name:
+        raise DomainError("A meeting type needs a name.", field="name")
+    try:
+        item.full_clean(exclude=["page"])
+    except ValidationError as error:
+        name, messages = next(iter(error.message_dict.items()))
+        label = name.replace("_", " ").capitalize()
+        raise DomainError(f"{label}: {messages[0]}", field=name) from error
+    item.save()
+    return item
+
+
+@transaction.atomic
+def availability_set(
+    *, actor: Any, user: User, windows: list[WeeklyWindow]
+) -> list[AvailabilityRule]:
+    """Replace a user's weekly hours; each stretch must end after it starts and not overlap."""
+    if actor is not None and not actor.is_admin and actor.pk != user.pk:
+        raise DomainError("You may only change your own hours.")
+    ordered = sorted(windows, key=lambda w: (w.weekday, w.start))
+    for window in ordered:
+        if not 0 <= window.weekday <= 6:
+            raise DomainError("Pick a day of the week.", field="weekday")
+        if window.end <= window.start:
+            raise DomainError(
+                f"{window.start:%H:%M}–{window.end:%H:%M}: the end must be after the start.",
+                field="end_time",
+            )
+    for earlier, later in itertools.pairwise(ordered):
+        if earlier.weekday == later.weekday and later.start < earlier.end:
+            raise DomainError(
+                f"{earlier.start:%H:%M}–{earlier.end:%H:%M} and {later.start:%H:%M}–"
+                f"{later.end:%H:%M} overlap; join them into one.",
+                field="start_time",
+            )
+    AvailabilityRule.objects.filter(user=user).delete()
+    return AvailabilityRule.objects.bulk_create(
+        AvailabilityRule(user=user, weekday=w.weekday, start_time=w.start, end_time=w.end)
+        for w in ordered
+    )
+
+
+# --- visitors' bookings ---------------------------------------------------------------------
+
+
+@dataclass
+class Visitor:
+    """Who is booking, as typed on the public form: nothing in it is trusted yet."""
+
+    name: str
+    email: str
+    company: str = ""
+    question: str = ""
+    time_zone: str = ""
+
+
+def visitor_clean(visitor: Visitor) -> Visitor:
+    """The visitor's details trimmed and checked; a DomainError names the first bad field."""
+    name = " ".join((visitor.name or "").replace("\x00", "").split())
+    email = (visitor.email or "").strip().lower()
+    company = " ".join((visitor.company or "").replace("\x00", "").split())
+    question = (visitor.question or "").replace("\x00", "").strip()
+    if not name:
+        raise DomainError("Please tell us your name.", field="name")
+    if len(name) > 150:
+        raise DomainError("Your name can be at most 150 characters long.", field="name")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(
+            "Please enter a valid email address, like name@example.com.", field="email"
+        ) from None
+    if len(company) > 200:
+        raise DomainError("The company can be at most 200 characters long.", field="company")
+    if len(question) > MAX_QUESTION:
+        raise DomainError(
+            f"The question can be at most {MAX_QUESTION:,} characters long.", field="question"
+        )
+    if zone_or_none(visitor.time_zone) is None:
+        raise DomainError("Pick your time zone from the list.", field="tz")
+    return Visitor(name, email, company, question, visitor.time_zone.strip())
+
+
+def booking_source() -> Source:
+    """The lead source of leads made by bookings, created if the workspace has none."""
+    source = Source.objects.filter(name__iexact=BOOKING_SOURCE_NAME).first()
+    return source or source_create(actor=None, name=BOOKING_SOURCE_NAME)
+
+
+@dataclass(frozen=True)
+class _Record:
+    lead: Lead | None = None
+    contact: Contact | None = None
+    deal: Any = None
+
+
+def _visitor_record(visitor: Visitor, rep: User) -> _Record:
+    """The visitor's contact or lead by the duplicate rules (same email), or a new lead."""
+    match = find_exact(email=visitor.email)
+    if match is not None and match.contact_id:
+        contact = Contact.objects.get(pk=match.contact_id)
+        # The meeting belongs on the contact's current deal, if they have one open.
+        deal = contact.deals.filter(status=DealStatus.OPEN).order_by("-created_at").first()
+        return _Record(contact=contact, deal=deal)
+    if match is not None and match.lead_id:
+        return _Record(lead=Lead.objects.get(pk=match.lead_id))
+    first, _, last = visitor.name.rpartition(" ")
+    data = LeadInput(
+        first_name=first,
+        last_name=last,
+        email=visitor.email,
+        company_name=visitor.company,
+        notes=visitor.question,
+        owner=rep,
+        source=booking_source(),
+    )
+    result = lead_create(actor=None, data=data)
+    assert result.lead is not None
+    return _Record(lead=result.lead)
+
+
+def _lock(user_ids: list[int]) -> None:
+    """Serialise bookings of these reps until commit (see BookingLock); in one order, always."""
+    now = timezone.now()
+    BookingLock.objects.bulk_create(
+        [BookingLock(user_id=pk) for pk in user_ids], ignore_conflicts=True
+    )
+    for pk in sorted(user_ids):
+        BookingLock.objects.filter(user_id=pk).update(locked_at=now)
+
+
+def booking_token(booking: Booking) -> str:
+    """The signed key of a booking's manage (reschedule / cancel) links."""
+    return signing.dumps({"b": booking.pk}, salt=TOKEN_SALT, compress=True)
+
+
+def booking_for_token(*, token: str, now: dt.datetime | None = None) -> Booking:
+    """The booking a link names; TokenInvalid when forged, TokenExpired once the meeting is over.
+
+    A link lives as long as its meeting: until the (possibly rescheduled) end, or cancellation.
+    """
+    from .selectors import booking_get
+
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT)
+        booking = booking_get(pk=int(payload["b"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        booking = None
+    if booking is None:
+        raise TokenInvalid("This link is not valid. Please use the link from your email.")
+    activity = booking.activity
+    ends = activity.ends_at or activity.due_at
+    if booking.cancelled_at is not None or ends is None or ends <= (now or timezone.now()):
+        raise TokenExpired("This link has expired: the meeting is over or was cancelled.")
+    return booking
+
+
+def _manage_links(booking: Booking, base_url: str) -> str:
+    token = booking_token(booking)
+    base = base_url.rstrip("/")
+    reschedule = base + reverse("booking:reschedule", args=[token])
+    cancel = base + reverse("booking:cancel", args=[token])
+    return f"Need another time? Reschedule: {reschedule}\nCan't make it? Cancel: {cancel}\n"
+
+
+def _subject(meeting_type: MeetingType, visitor_name: str, rep: User) -> str:
+    return f"{meeting_type.name}: {visitor_name} with {rep.display_name}"[:200]
+
+
+def booking_create(
+    *,
+    meeting_type: MeetingType,
+    starts_at: dt.datetime,
+    visitor: Visitor,
+    base_url: str,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Book a free slot for a visitor: their lead or contact, the meeting, invites to both sides.
+
+    Two visitors racing for one slot: each takes the reps' booking locks, then checks the slot
+    again inside the transaction, so exactly one gets it and the other gets SlotTaken.
+    """
+    visitor = visitor_clean(visitor)
+    page = meeting_type.page
+    if not (page.active and meeting_type.active):
+        raise DomainError("This meeting type can no longer be booked.")
+    now = now or timezone.now()
+    starts_at = starts_at.astimezone(dt.UTC)
+    # First without locks: which reps could take it at all (and a quick answer when none can).
+    candidates = slot_takers(
+        meeting_type=meeting_type, starts_at=starts_at, now=now, users=page_members(page=page)
+    )
+    if not candidates:
+        raise SlotTaken()
+    return _book(meeting_type, starts_at, visitor, base_url, now, candidates)
+
+
+@transaction.atomic
+def _book(
+    meeting_type: MeetingType, starts_at: dt.datetime, visitor: Visitor, base_url: str,
+    now: dt.datetime, candidates: list[User],
+) -> Booking:  # fmt: skip
+    # The lock comes first in the transaction: on SQLite nothing may be read before it.
+    _lock([user.pk for user in candidates])
+    # Again under the locks: a booking that committed meanwhile is seen now.
+    takers = slot_takers(meeting_type=meeting_type, starts_at=starts_at, now=now, users=candidates)
+    if not takers:
+        raise SlotTaken()
+    rep = takers[0]
+    record = _visitor_record(visitor, rep)
+    activity = activity_schedule(
+        actor=None,
+        kind=meeting_type.kind,
+        subject=_subject(meeting_type, visitor.name, rep),
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=meeting_type.duration_minutes),
+        time_zone=user_zone_name(rep),
+        location=meeting_type.location,
+        body=_booking_body(visitor),
+        owner=rep,
+        deal=record.deal,
+        lead=record.lead,
+        contact=record.contact,
+        attendee_contacts=[record.contact] if record.contact else (),
+        attendee_leads=[record.lead] if record.lead else (),
+        send_invites=False,
+    )
+    booking = Booking.objects.create(
+        meeting_type=meeting_type,
+        activity=activity,
+        assigned_to=rep,
+        visitor_name=visitor.name,
+        visitor_email=visitor.email,
+        visitor_company=visitor.company,
+        visitor_question=visitor.question,
+        visitor_time_zone=visitor.time_zone,
+    )
+    invite_send(
+        actor=None,
+        activity=activity,
+        method="REQUEST",
+        include_owner=True,
+        extra_body=_manage_links(booking, base_url),
+    )
+    return booking
+
+
+def _booking_body(visitor: Visitor) -> str:
+    lines = [f"Booked by {visitor.name} <{visitor.email}>"]
+    if visitor.company:
+        lines.append(f"Company: {visitor.company}")
+    if visitor.question:
+        lines += ["", visitor.question]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def booking_reschedule(
+    *, booking: Booking, starts_at: dt.datetime, base_url: str, now: dt.datetime | None = None
+) -> Booking:
+    """Move a booked meeting to another free slot of the same rep; both sides get the update."""
+    if booking.cancelled_at is not None:
+        raise DomainError("This meeting was cancelled.")
+    now = now or timezone.now()
+    starts_at = starts_at.astimezone(dt.UTC)
+    rep = booking.assigned_to
+    _lock([rep.pk])
+    activity = Activity.objects.get(pk=booking.activity_id)
+    current = (activity.due_at, activity.ends_at) if activity.due_at and activity.ends_at else None
+    if not slot_takers(
+        meeting_type=booking.meeting_type, starts_at=starts_at, now=now, users=[rep],
+        ignore=current,
+    ):  # fmt: skip
+        raise SlotTaken()
+    activity = activity_reschedule(
+        actor=None,
+        activity=activity,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=booking.meeting_type.duration_minutes),
+        send_invites=False,
+    )
+    invite_send(
+        actor=None,
+        activity=activity,
+        method="REQUEST",
+        include_owner=True,
+        extra_body=_manage_links(booking, base_url),
+    )
+    booking.activity = activity
+    return booking
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking) -> Booking:
+    """Cancel a booked meeting from the visitor's link; both sides get the cancellation."""
+    if booking.cancelled_at is not None:
+        return booking
+    activity = Activity.objects.get(pk=booking.activity_id)
+    activity_cancel(actor=None, activity=activity)
+    booking.cancelled_at = timezone.now()
+    booking.save(update_fields=["cancelled_at", "updated_at"])
+    return booking
