@@ -28,7 +28,7 @@ from ..invites import invite_send
 from ..models import Activity
 from ..services import activity_cancel, activity_reschedule, activity_schedule
 from .models import AvailabilityRule, Booking, BookingLock, BookingPage, MeetingType
-from .selectors import page_members, slot_takers, user_zone_name
+from .selectors import booking_get, page_members, slot_takers, user_zone_name
 from .slots import WeeklyWindow, zone_or_none
 
 BOOKING_SOURCE_NAME = "Booking page"
@@ -287,8 +287,6 @@ def booking_for_token(*, token: str, now: dt.datetime | None = None) -> Booking:
 
     A link lives as long as its meeting: until the (possibly rescheduled) end, or cancellation.
     """
-    from .selectors import booking_get
-
     try:
         payload = signing.loads(token, salt=TOKEN_SALT)
         booking = booking_get(pk=int(payload["b"]))
