@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "closeloop.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -160,6 +161,11 @@ SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # EMAIL_URL, e.g. smtp+tls://user:pass@host:587; unset keeps mail in the outbox (issue 5).
+# The address users reach the app at, for links in mail the worker sends (reminders, invites).
+SITE_URL = os.environ.get(
+    "SITE_URL", f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
+
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 # the From address of mail the workspace sends when the sender has none of their own
 DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "Closeloop <closeloop@localhost>")

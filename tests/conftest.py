@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from closeloop.accounts.choices import Role
 from closeloop.accounts.models import Team, User
 
-from .factories import PASSWORD, TeamFactory, UserFactory
+from .factories import (
+    PASSWORD,
+    ContactEmailFactory,
+    ContactFactory,
+    DealFactory,
+    OrganizationFactory,
+    TeamFactory,
+    UserFactory,
+)
+from .mail import closed_port as closed_port
+from .mail import smtp_server as smtp_server
 
 
 @pytest.fixture
@@ -76,3 +88,20 @@ def outsider_client(outsider: User) -> Client:
 @pytest.fixture
 def client_for():
     return _client_for
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Files the tests store (attachments, uploads) go to a temporary folder, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def bakery_deal(rep: User) -> Any:
+    """Rita's deal "New website" with Lena Lind of Bakery Lind (lena@bakery.example)."""
+    organization = OrganizationFactory(name="Bakery Lind", owner=rep)
+    contact = ContactFactory(
+        first_name="Lena", last_name="Lind", organization=organization, owner=rep
+    )
+    ContactEmailFactory(contact=contact, email="lena@bakery.example")
+    return DealFactory(title="New website", owner=rep, organization=organization, contact=contact)

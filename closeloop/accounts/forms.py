@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
 from closeloop.core.money import CURRENCY_CODES
+from closeloop.core.zones import zone_names
 
 from .choices import RepVisibility, Role
 from .models import Team
@@ -78,3 +80,15 @@ class SignatureForm(forms.Form):
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Added under the emails you send from Closeloop (plain text; links work).",
     )  # fmt: skip
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        required=False, label="Time zone",
+        help_text="Times on every page, in calendar invites and on your booking page.",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        default = f"Server default ({settings.TIME_ZONE})"
+        self.fields["time_zone"].choices = [("", default), *((n, n) for n in zone_names())]

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
 from django.db import models
 
 from closeloop.core.models import TimestampedModel
+from closeloop.core.zones import zone_or_default
 
 from .choices import RepVisibility, Role
 
@@ -43,6 +45,9 @@ class User(AbstractBaseUser):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
     teams = models.ManyToManyField(Team, blank=True, related_name="members")
     signature = models.TextField(blank=True)
+    # IANA name ("Europe/Berlin"); empty means the server's TIME_ZONE. Pages, invites, booking
+    # availability and the morning digest are in this zone.
+    time_zone = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(auto_now_add=True)
 
@@ -57,6 +62,11 @@ class User(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's time zone, falling back to the server's when unset or no longer known."""
+        return zone_or_default(self.time_zone)
 
     @property
     def display_name(self) -> str:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES
+from closeloop.core.zones import zone_clean
 
 from .actors import require_admin
 from .choices import RepVisibility, Role
@@ -116,6 +117,15 @@ def user_signature_update(*, actor: Any, user: User, signature: str) -> User:
         raise DomainError("A signature can be at most 2,000 characters long.", field="signature")
     user.signature = signature
     user.save(update_fields=["signature"])
+    return user
+
+
+def user_time_zone_update(*, actor: Any, user: User, time_zone: str) -> User:
+    """Set the zone a user's pages, invites and booking hours are in (own, or admins any)."""
+    if actor is not None and actor.pk != user.pk:
+        require_admin(actor, ADMINS_ONLY)
+    user.time_zone = zone_clean(time_zone)
+    user.save(update_fields=["time_zone"])
     return user
 
 

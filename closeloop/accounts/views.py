@@ -24,6 +24,7 @@ from .forms import (
     PasswordSetForm,
     SignatureForm,
     TeamForm,
+    TimeZoneForm,
     UserCreateForm,
     UserForm,
     WorkspaceForm,
@@ -183,19 +184,40 @@ def workspace(request: HttpRequest) -> HttpResponse:
                   {"nav": "settings", "section": "workspace", "form": form})  # fmt: skip
 
 
+# The profile page's sections: the form, the user fields it edits, the service that saves them
+# (called as service(actor=, user=, **fields)) and what to say once saved.
+PROFILE_SECTIONS: dict[str, tuple[type[Form], tuple[str, ...], Any, str]] = {
+    "time_zone": (
+        TimeZoneForm, ("time_zone",), services.user_time_zone_update, "Your time zone is saved."
+    ),
+    "signature": (
+        SignatureForm, ("signature",), services.user_signature_update, "Your signature is saved."
+    ),
+}  # fmt: skip
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """Your own account: name, email, role, and the signature under your emails."""
+    """Your own account: name, email, role, and a form for each setting of your own."""
     user = cast(User, request.user)
-    form = SignatureForm(request.POST or None, initial={"signature": user.signature})
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST.get("section", "") if request.method == "POST" else None
+    section_forms = {
+        name: form_class(
+            request.POST if name == posted else None,
+            initial={field: getattr(user, field) for field in fields},
+        )
+        for name, (form_class, fields, _save, _done) in PROFILE_SECTIONS.items()
+    }
+    form = section_forms.get(posted or "")
+    if form is not None and form.is_valid():
+        _form_class, fields, save, done = PROFILE_SECTIONS[posted or ""]
         try:
-            services.user_signature_update(
-                actor=user, user=user, signature=form.cleaned_data["signature"]
-            )
+            save(actor=user, user=user, **{field: form.cleaned_data[field] for field in fields})
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, "Your signature is saved.")
+            messages.success(request, done)
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "nav": "profile"})
+    return render(
+        request, "accounts/profile.html", {"section_forms": section_forms, "nav": "profile"}
+    )

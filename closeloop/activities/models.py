@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 
 from closeloop.core.models import TimestampedModel
+from closeloop.core.zones import zone_or_default
 
-from .choices import ActivityKind
+from .choices import ActivityKind, ActivityOutcome
 
 
 class Activity(TimestampedModel):
@@ -46,23 +49,86 @@ class Activity(TimestampedModel):
         related_name="activities",
     )
 
-    # planned work (tasks, calls, meetings): when it is due, who does it, when it was done
+    # planned work (calls, meetings, demos, tasks): when it starts (or is due) and ends, in
+    # which zone it was planned, where, who does it, and how it ended. It is open while
+    # done_at is empty and it has no outcome.
     due_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    location = models.CharField(max_length=500, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
-    assigned_to = models.ForeignKey(
+    outcome = models.CharField(max_length=12, choices=ActivityOutcome.choices, blank=True)
+    owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="assigned_activities",
+        related_name="owned_activities",
     )
+    # calendar invites: one UID for the meeting's whole life, SEQUENCE bumped on each change
+    ics_uid = models.CharField(max_length=255, blank=True)
+    ics_sequence = models.PositiveIntegerField(default=0)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "activities"
+        indexes = [
+            # "My work", reminders and the busy times of booking pages: open work by owner and time
+            models.Index(
+                fields=["owner", "due_at"],
+                name="activity_open_by_owner",
+                condition=models.Q(done_at__isnull=True, outcome="", due_at__isnull=False),
+            ),
+            # every open deal's next step
+            models.Index(
+                fields=["deal", "due_at"],
+                name="activity_open_by_deal",
+                condition=models.Q(done_at__isnull=True, outcome="", due_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.subject or self.get_kind_display()
+
+    @property
+    def is_planned(self) -> bool:
+        return self.due_at is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.due_at is not None and self.done_at is None and not self.outcome
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone the activity was planned in (its owner's when it names none)."""
+        if self.time_zone:
+            return zone_or_default(self.time_zone)
+        return self.owner.zone if self.owner else zone_or_default("")
+
+
+class ActivityAttendee(models.Model):
+    """Someone invited to a meeting: a user, a contact or a lead, with the address invited."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attendees")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "people.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["user", "activity"])]
+
+    def __str__(self) -> str:
+        return self.name or self.email
 
 
 class Notification(models.Model):

@@ -95,7 +95,12 @@ def message_build(message: Message) -> EmailMultiAlternatives:
         email.attach_alternative(message.html_body, "text/html")
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as handle:
-            email.attach(attachment.filename, handle.read(), attachment.content_type)
+            content = handle.read()
+        if attachment.content_type.startswith("text/calendar"):
+            # A calendar invite also goes inline as an alternative of the text: Outlook reads
+            # the invite from there, Google and Apple from either.
+            email.attach_alternative(content.decode("utf-8"), attachment.content_type)
+        email.attach(attachment.filename, content, attachment.content_type)
     return email
 
 

@@ -223,7 +223,9 @@ def test_users_send_from_their_own_address_only_where_allowed(
 
 def test_a_user_edits_their_signature_on_the_profile_page(rep_client: Client, rep: Any) -> None:
     assert rep_client.get("/accounts/profile/").status_code == 200
-    response = rep_client.post("/accounts/profile/", {"signature": "Rita Rep  \nSales\n"})
+    response = rep_client.post(
+        "/accounts/profile/", {"section": "signature", "signature": "Rita Rep  \nSales\n"}
+    )
     assert response.status_code == 302
     rep.refresh_from_db()
     assert rep.signature == "Rita Rep\nSales"

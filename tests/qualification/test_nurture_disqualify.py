@@ -127,7 +127,7 @@ def test_remind_me_to_email_makes_a_task_for_the_owner_before_the_date(lead, man
         email_template_note="Send the case study",
     )
     task = Activity.objects.get(lead=lead, kind="task")
-    assert task.assigned_to == rep and task.done_at is None
+    assert task.owner == rep and task.done_at is None
     assert TODAY < timezone.localdate(task.due_at) < TODAY + dt.timedelta(days=20)
     assert task.body == "Send the case study"
 

@@ -327,7 +327,7 @@ def lead_nurture(
             or f"Keep in touch before the revisit on {until.isoformat()}.",
             actor=acting_user(actor),
             lead=current,
-            assigned_to=owner,
+            owner=owner,
             due_at=timezone.make_aware(dt.datetime.combine(due, dt.time(9))),
         )
     run_after = timezone.make_aware(dt.datetime.combine(until, dt.time.min))

@@ -7,10 +7,23 @@ from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
 
-from .choices import ActivityKind
-from .models import Activity, Notification
+from ..choices import ActivityKind
+from ..models import Activity, Notification
 
 MAX_NOTE_LENGTH = 100_000
+
+
+def timeline_records(*, deal: Any, contact: Any, organization: Any, lead: Any) -> tuple[Any, Any]:
+    """The contact and organization an activity also shows on: a deal's entry belongs on its
+    contact's and organization's timelines too, a contact's on its organization's."""
+    if deal is None and contact is None and organization is None and lead is None:
+        raise DomainError("An activity must belong to a deal, contact, organization or lead.")
+    if deal is not None:
+        contact = contact or deal.contact
+        organization = organization or deal.organization
+    if contact is not None and organization is None:
+        organization = contact.organization
+    return contact, organization
 
 
 @transaction.atomic
@@ -33,14 +46,9 @@ def activity_create(
         raise DomainError(
             f"A note can be at most {MAX_NOTE_LENGTH:,} characters long.", field="body"
         )
-    if deal is None and contact is None and organization is None and lead is None:
-        raise DomainError("An activity must belong to a deal, contact, organization or lead.")
-    # A deal's note also belongs on its contact's and organization's timelines.
-    if deal is not None:
-        contact = contact or deal.contact
-        organization = organization or deal.organization
-    if contact is not None and organization is None:
-        organization = contact.organization
+    contact, organization = timeline_records(
+        deal=deal, contact=contact, organization=organization, lead=lead
+    )
     return Activity.objects.create(
         kind=kind,
         subject=subject[:200],
