@@ -150,3 +150,25 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+
+# Booking links live in their own package; their models are this app's (one migration history).
+from .booking.models import (  # noqa: E402
+    AvailabilityRule,
+    Booking,
+    BookingLock,
+    BookingPage,
+    MeetingType,
+)
+
+__all__ = [
+    "Activity",
+    "ActivityAttendee",
+    "AvailabilityRule",
+    "Booking",
+    "BookingLock",
+    "BookingPage",
+    "MeetingType",
+    "Notification",
+]

@@ -19,10 +19,8 @@ from closeloop.activities.booking.services import (
     meeting_type_save,
 )
 from closeloop.activities.booking.slots import WeeklyWindow
-from tests.messaging.conftest import smtp_server as smtp_server  # the real aiosmtpd server
 from tests.worker import run_worker as run_worker
 
-BASE_URL = "https://crm.example.org/"
 ALL_WEEK = [WeeklyWindow(day, dt.time(0), dt.time(23, 30)) for day in range(7)]
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from icalendar import Calendar
 
 from closeloop.activities.booking.services import (
     booking_cancel,
     booking_create,
+    booking_for_token,
     booking_reschedule,
-    booking_token,
 )
 
-from .conftest import BASE_URL, free_starts, run_worker, visitor
+from .conftest import free_starts, run_worker, visitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,16 +30,15 @@ def _by_recipient(server) -> dict[str, object]:
     return {m["To"].addresses[0].addr_spec: m for m in server.recorder.messages()}
 
 
-def test_visitor_and_rep_get_the_invite_with_the_manage_links(berlin_rep, demo, smtp_server):
+def test_visitor_and_rep_get_the_invite_with_the_manage_links(
+    berlin_rep, demo, smtp_server, settings
+):
     start = free_starts(demo)[0]
-    booking = booking_create(
-        meeting_type=demo, starts_at=start, visitor=visitor(), base_url=BASE_URL
-    )
+    booking = booking_create(meeting_type=demo, starts_at=start, visitor=visitor())
     run_worker()
 
     received = _by_recipient(smtp_server)
     assert set(received) == {"vera@visitor.example", "rep@example.com"}
-    token = booking_token(booking)
     for message in received.values():
         calendar = _calendar(message)
         assert str(calendar["METHOD"]) == "REQUEST"
@@ -45,17 +46,18 @@ def test_visitor_and_rep_get_the_invite_with_the_manage_links(berlin_rep, demo, 
         assert event.decoded("DTSTART") == start
         assert str(event["UID"]) == booking.activity.ics_uid
         text = message.get_body(preferencelist=("plain",)).get_content()
-        assert f"{BASE_URL}book/manage/{token}/reschedule/" in text
-        assert f"{BASE_URL}book/manage/{token}/cancel/" in text
+        assert "Booker's time: " in text and "(America/New_York)" in text
+        links = re.findall(rf"{re.escape(settings.SITE_URL)}/book/manage/([^/\s]+)/(\w+)/", text)
+        assert [action for _, action in links] == ["reschedule", "cancel"]
+        for token, _ in links:
+            assert booking_for_token(token=token) == booking
 
 
 def test_reschedule_and_cancel_update_both_calendars(berlin_rep, demo, smtp_server):
     first, second = free_starts(demo)[:2]
-    booking = booking_create(
-        meeting_type=demo, starts_at=first, visitor=visitor(), base_url=BASE_URL
-    )
+    booking = booking_create(meeting_type=demo, starts_at=first, visitor=visitor())
     run_worker()
-    booking_reschedule(booking=booking, starts_at=second, base_url=BASE_URL)
+    booking_reschedule(booking=booking, starts_at=second)
     run_worker()
     booking_cancel(booking=booking)
     run_worker()

@@ -11,7 +11,7 @@ from closeloop.activities.booking import services
 from closeloop.activities.booking.models import Booking
 from closeloop.activities.booking.services import SlotTaken, booking_create
 
-from .conftest import BASE_URL, free_starts, visitor
+from .conftest import free_starts, visitor
 
 
 @pytest.mark.django_db(transaction=True)
@@ -33,8 +33,7 @@ def test_two_visitors_racing_for_one_slot(berlin_rep, demo, monkeypatch):
     def attempt(n: int) -> None:
         try:
             booking_create(
-                meeting_type=demo, starts_at=start, visitor=visitor(email=f"v{n}@v.example"),
-                base_url=BASE_URL,
+                meeting_type=demo, starts_at=start, visitor=visitor(email=f"v{n}@v.example")
             )  # fmt: skip
             outcomes.append("booked")
         except SlotTaken:

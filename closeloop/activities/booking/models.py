@@ -141,7 +141,7 @@ class Booking(TimestampedModel):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["assigned_to", "created_at"])]
+        indexes = [models.Index(fields=["assigned_to", "created_at"], name="booking_by_rep")]
 
     def __str__(self) -> str:
         return f"{self.visitor_name} – {self.meeting_type.name}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from closeloop.core.exceptions import DomainError
 from closeloop.core.ratelimit import RateLimited, client_ip, rate_limit_enforce
+from closeloop.core.zones import zone_names
 
 from .forms import VisitorForm
 from .models import Booking, BookingPage, MeetingType
@@ -37,7 +38,7 @@ from .services import (
     booking_reschedule,
     booking_token,
 )
-from .slots import day_range, group_by_day, zone_choices, zone_or_none
+from .slots import day_range, group_by_day, zone_or_none
 
 DAYS_SHOWN = 7
 View = Callable[..., HttpResponse]
@@ -76,35 +77,35 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "public/booking_error.html", {"message": message}, status=404)
 
 
-def _visitor_zone(request: HttpRequest) -> tuple[str, ZoneInfo, bool]:
+def _visitor_zone(params: Mapping[str, str]) -> tuple[str, ZoneInfo, bool]:
     """The visitor's zone from ?tz= (set by the page's script or the picker), else the default.
 
     The third value says whether it was chosen: without one, the page's script asks the browser.
     """
-    name = (request.GET.get("tz") or request.POST.get("tz") or "").strip()
+    name = (params.get("tz") or "").strip()
     zone = zone_or_none(name)
     if zone is None:
         return settings.TIME_ZONE, ZoneInfo(settings.TIME_ZONE), False
     return name, zone, True
 
 
-def _first_day(request: HttpRequest, zone: ZoneInfo, now: dt.datetime) -> dt.date:
+def _first_day(params: Mapping[str, str], zone: ZoneInfo, now: dt.datetime) -> dt.date:
     today = now.astimezone(zone).date()
     try:
-        asked = dt.date.fromisoformat(request.GET.get("day") or "")
+        asked = dt.date.fromisoformat(params.get("day") or "")
     except ValueError:
         return today
     return max(today, min(asked, today + dt.timedelta(days=400)))
 
 
 def _slot_days(
-    request: HttpRequest, meeting_type: MeetingType, *, users: Any = None,
+    params: Mapping[str, str], meeting_type: MeetingType, *, users: Any = None,
     ignore: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The week of free slots the visitor asked for, in their zone, with the way on and back."""
-    tz_name, zone, chosen = _visitor_zone(request)
+    tz_name, zone, chosen = _visitor_zone(params)
     now = timezone.now()
-    first = _first_day(request, zone, now)
+    first = _first_day(params, zone, now)
     start, end = day_range(first, DAYS_SHOWN, zone)
     free = free_slots_for(
         meeting_type=meeting_type, start=start, end=end, now=now, users=users, ignore=ignore
@@ -120,7 +121,7 @@ def _slot_days(
     return {
         "tz": tz_name,
         "tz_chosen": chosen,
-        "zones": zone_choices(),
+        "zones": zone_names(),
         "days": days,
         "any_slot": bool(free),
         "previous_day": (first - step).isoformat() if first > today else "",
@@ -147,7 +148,7 @@ def page_view(request: HttpRequest, slug: str) -> HttpResponse:
     if page is None:
         return _not_found(request)
     types = list(meeting_types_public(page=page))
-    tz_name, _, chosen = _visitor_zone(request)
+    tz_name, _, chosen = _visitor_zone(request.GET)
     context = {"page": page, "meeting_types": types, "tz": tz_name if chosen else ""}
     return render(request, "public/booking_page.html", context)
 
@@ -158,7 +159,7 @@ def slots_view(request: HttpRequest, slug: str, type_pk: int) -> HttpResponse:
     page, meeting_type = _page_and_type(slug, type_pk)
     if page is None or meeting_type is None:
         return _not_found(request)
-    context = {"page": page, "meeting_type": meeting_type, **_slot_days(request, meeting_type)}
+    context = {"page": page, "meeting_type": meeting_type, **_slot_days(request.GET, meeting_type)}
     context["book_url"] = reverse("booking:book", args=[page.slug, meeting_type.pk])
     return render(request, "public/booking_slots.html", context)
 
@@ -171,17 +172,13 @@ def _parse_start(value: str) -> dt.datetime | None:
     return start if start.tzinfo is not None else None
 
 
-def _base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
-
-
 @rate_limited
 @require_http_methods(["GET", "POST"])
 def book_view(request: HttpRequest, slug: str, type_pk: int) -> HttpResponse:
     page, meeting_type = _page_and_type(slug, type_pk)
     if page is None or meeting_type is None:
         return _not_found(request)
-    tz_name, zone, _ = _visitor_zone(request)
+    tz_name, zone, _ = _visitor_zone(request.POST if request.method == "POST" else request.GET)
     start = _parse_start(request.POST.get("start") or request.GET.get("start") or "")
     slots_url = reverse("booking:slots", args=[page.slug, meeting_type.pk]) + _query(tz=tz_name)
     if start is None:
@@ -191,14 +188,13 @@ def book_view(request: HttpRequest, slug: str, type_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_create(
-                meeting_type=meeting_type, starts_at=start, visitor=form.visitor(tz_name),
-                base_url=_base_url(request),
+                meeting_type=meeting_type, starts_at=start, visitor=form.visitor(tz_name)
             )  # fmt: skip
         except SlotTaken as error:
-            request.GET = request.GET.copy()
-            request.GET["day"] = start.astimezone(zone).date().isoformat()
+            # Back to the week of the slot that was taken, to pick a neighbour.
+            params = {"tz": tz_name, "day": start.astimezone(zone).date().isoformat()}
             context = {"page": page, "meeting_type": meeting_type, "taken": error.message}
-            context |= _slot_days(request, meeting_type)
+            context |= _slot_days(params, meeting_type)
             context["book_url"] = reverse("booking:book", args=[page.slug, meeting_type.pk])
             return render(request, "public/booking_slots.html", context, status=409)
         except DomainError as error:
@@ -277,19 +273,15 @@ def reschedule_view(request: HttpRequest, booking: Booking, token: str) -> HttpR
         try:
             if start is None:
                 raise SlotTaken()
-            booking_reschedule(booking=booking, starts_at=start, base_url=_base_url(request))
+            booking_reschedule(booking=booking, starts_at=start)
         except DomainError as error:
             context["taken"], status = error.message, 409
         else:
             return redirect("booking:manage", token=token)
-    if "tz" not in request.GET:
-        request.GET = request.GET.copy()
-        request.GET["tz"] = booking.visitor_time_zone
+    params = {"tz": booking.visitor_time_zone} | request.GET.dict()
     activity = booking.activity
     current = (activity.due_at, activity.ends_at)
-    context |= _slot_days(
-        request, booking.meeting_type, users=[booking.assigned_to], ignore=current
-    )
+    context |= _slot_days(params, booking.meeting_type, users=[booking.assigned_to], ignore=current)
     return render(request, "public/booking_reschedule.html", context, status=status)
 
 
@@ -298,7 +290,12 @@ def reschedule_view(request: HttpRequest, booking: Booking, token: str) -> HttpR
 @_with_booking
 def cancel_view(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     if request.method == "POST":
-        booking_cancel(booking=booking)
+        try:
+            booking_cancel(booking=booking)
+        except DomainError as error:  # e.g. the rep already marked it done
+            return render(
+                request, "public/booking_error.html", {"message": error.message}, status=400
+            )
         context = {"page": booking.meeting_type.page, "meeting_type": booking.meeting_type}
         return render(request, "public/booking_cancelled.html", context)
     return render(request, "public/booking_cancel.html", _booking_context(booking, token))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Max, Q, QuerySet
 
 from closeloop.accounts.models import User
@@ -19,7 +18,6 @@ from .slots import (
     WeeklyWindow,
     round_robin_order,
     team_free_slots,
-    zone_or_none,
 )
 
 
@@ -57,11 +55,6 @@ def slot_rules(meeting_type: MeetingType) -> SlotRules:
         notice=dt.timedelta(hours=meeting_type.notice_hours),
         horizon=dt.timedelta(days=meeting_type.horizon_days),
     )
-
-
-def user_zone_name(user: Any) -> str:
-    """The IANA zone a user's week is written in (the workspace's when theirs is unset)."""
-    return getattr(user, "time_zone", "") or settings.TIME_ZONE
 
 
 def weekly_windows(*, users: list[User]) -> dict[int, tuple[WeeklyWindow, ...]]:
@@ -107,14 +100,12 @@ def members_for(
     # Busy times just outside the range still block slots at its edges through the buffers.
     margin = rules.buffer_before + rules.buffer_after + rules.duration
     for user in users:
-        zone = zone_or_none(user_zone_name(user)) or zone_or_none("UTC")
-        assert zone is not None
         busy = activity_busy_intervals(user=user, start=start - margin, end=end + margin)
         members.append(
             Member(
                 key=user.pk,
                 windows=windows[user.pk],
-                zone=zone,
+                zone=user.zone,
                 busy=tuple(_without(busy, ignore)),
                 last_booked_at=last.get(user.pk),
             )

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from closeloop.accounts.models import Team, User
 from closeloop.core.exceptions import DomainError
+from closeloop.core.links import absolute_url
 from closeloop.leads.dedupe import find_exact
 from closeloop.leads.models import Lead, Source
 from closeloop.leads.services import LeadInput, lead_create
@@ -28,7 +29,7 @@ from ..invites import invite_send
 from ..models import Activity
 from ..services import activity_cancel, activity_reschedule, activity_schedule
 from .models import AvailabilityRule, Booking, BookingLock, BookingPage, MeetingType
-from .selectors import booking_get, page_members, slot_takers, user_zone_name
+from .selectors import booking_get, page_members, slot_takers
 from .slots import WeeklyWindow, zone_or_none
 
 BOOKING_SOURCE_NAME = "Booking page"
@@ -71,8 +72,10 @@ def _clean_slug(slug: str, *, exclude_pk: int | None) -> str:
         raise DomainError(
             "The address needs letters or digits (it becomes /book/<address>/).", field="slug"
         )
-    taken = BookingPage.objects.filter(slug=cleaned).exclude(pk=exclude_pk).exists()
-    if taken:
+    same = BookingPage.objects.filter(slug=cleaned)
+    if exclude_pk is not None:
+        same = same.exclude(pk=exclude_pk)
+    if same.exists():
         raise DomainError(f"The address “{cleaned}” is taken; pick another.", field="slug")
     return cleaned
 
@@ -301,12 +304,19 @@ def booking_for_token(*, token: str, now: dt.datetime | None = None) -> Booking:
     return booking
 
 
-def _manage_links(booking: Booking, base_url: str) -> str:
+def _manage_links(booking: Booking) -> str:
+    """The visitor's own time and the signed links to move or cancel, below the invite text."""
     token = booking_token(booking)
-    base = base_url.rstrip("/")
-    reschedule = base + reverse("booking:reschedule", args=[token])
-    cancel = base + reverse("booking:cancel", args=[token])
-    return f"Need another time? Reschedule: {reschedule}\nCan't make it? Cancel: {cancel}\n"
+    activity = booking.activity
+    zone = zone_or_none(booking.visitor_time_zone)
+    reschedule = absolute_url(reverse("booking:reschedule", args=[token]))
+    cancel = absolute_url(reverse("booking:cancel", args=[token]))
+    lines = []
+    if zone is not None and activity.due_at and activity.ends_at:
+        start, end = activity.due_at.astimezone(zone), activity.ends_at.astimezone(zone)
+        lines.append(f"Booker's time: {start:%A %d %B %Y, %H:%M}–{end:%H:%M} ({zone.key})")
+    lines += [f"Need another time? Reschedule: {reschedule}", f"Can't make it? Cancel: {cancel}"]
+    return "\n".join(lines)
 
 
 def _subject(meeting_type: MeetingType, visitor_name: str, rep: User) -> str:
@@ -318,7 +328,6 @@ def booking_create(
     meeting_type: MeetingType,
     starts_at: dt.datetime,
     visitor: Visitor,
-    base_url: str,
     now: dt.datetime | None = None,
 ) -> Booking:
     """Book a free slot for a visitor: their lead or contact, the meeting, invites to both sides.
@@ -338,12 +347,12 @@ def booking_create(
     )
     if not candidates:
         raise SlotTaken()
-    return _book(meeting_type, starts_at, visitor, base_url, now, candidates)
+    return _book(meeting_type, starts_at, visitor, now, candidates)
 
 
 @transaction.atomic
 def _book(
-    meeting_type: MeetingType, starts_at: dt.datetime, visitor: Visitor, base_url: str,
+    meeting_type: MeetingType, starts_at: dt.datetime, visitor: Visitor,
     now: dt.datetime, candidates: list[User],
 ) -> Booking:  # fmt: skip
     # The lock comes first in the transaction: on SQLite nothing may be read before it.
@@ -360,7 +369,6 @@ def _book(
         subject=_subject(meeting_type, visitor.name, rep),
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(minutes=meeting_type.duration_minutes),
-        time_zone=user_zone_name(rep),
         location=meeting_type.location,
         body=_booking_body(visitor),
         owner=rep,
@@ -386,7 +394,7 @@ def _book(
         activity=activity,
         method="REQUEST",
         include_owner=True,
-        extra_body=_manage_links(booking, base_url),
+        extra_body=_manage_links(booking),
     )
     return booking
 
@@ -402,7 +410,7 @@ def _booking_body(visitor: Visitor) -> str:
 
 @transaction.atomic
 def booking_reschedule(
-    *, booking: Booking, starts_at: dt.datetime, base_url: str, now: dt.datetime | None = None
+    *, booking: Booking, starts_at: dt.datetime, now: dt.datetime | None = None
 ) -> Booking:
     """Move a booked meeting to another free slot of the same rep; both sides get the update."""
     if booking.cancelled_at is not None:
@@ -425,14 +433,14 @@ def booking_reschedule(
         ends_at=starts_at + dt.timedelta(minutes=booking.meeting_type.duration_minutes),
         send_invites=False,
     )
+    booking.activity = activity
     invite_send(
         actor=None,
         activity=activity,
         method="REQUEST",
         include_owner=True,
-        extra_body=_manage_links(booking, base_url),
+        extra_body=_manage_links(booking),
     )
-    booking.activity = activity
     return booking
 
 
@@ -441,8 +449,10 @@ def booking_cancel(*, booking: Booking) -> Booking:
     """Cancel a booked meeting from the visitor's link; both sides get the cancellation."""
     if booking.cancelled_at is not None:
         return booking
-    activity = Activity.objects.get(pk=booking.activity_id)
-    activity_cancel(actor=None, activity=activity)
+    activity = activity_cancel(
+        actor=None, activity=Activity.objects.get(pk=booking.activity_id), send_invites=False
+    )
+    invite_send(actor=None, activity=activity, method="CANCEL", include_owner=True)
     booking.cancelled_at = timezone.now()
     booking.save(update_fields=["cancelled_at", "updated_at"])
     return booking

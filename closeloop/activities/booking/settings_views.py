@@ -18,7 +18,7 @@ from closeloop.core.http import found_or_404, query_int
 
 from .forms import AvailabilityForm, BookingPageForm, MeetingTypeForm
 from .models import AvailabilityRule, BookingPage, MeetingType
-from .selectors import booking_pages_managed_by, user_zone_name
+from .selectors import booking_pages_managed_by
 from .services import availability_set, booking_page_save, meeting_type_save
 
 
@@ -58,7 +58,7 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
         team_pages=[(p, _public_url(request, p)) for p in team_pages],
         teams_without_page=[t for t in _teams_for(user) if t.pk not in with_page],
         rules=list(AvailabilityRule.objects.filter(user=user)),
-        zone=user_zone_name(user),
+        zone=user.zone.key,
     )
     return render(request, "settings/booking.html", context)
 
@@ -135,5 +135,5 @@ def availability_edit(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your weekly hours are saved.")
             return redirect("booking:settings")
-    context = _context(request, form=form, zone=user_zone_name(user))
+    context = _context(request, form=form, zone=user.zone.key)
     return render(request, "settings/booking_hours.html", context)

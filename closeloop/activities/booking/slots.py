@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
+
+from closeloop.core.zones import zone_is_known
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -45,20 +46,10 @@ class SlotRules:
         return min(self.duration, MAX_STEP)
 
 
-@lru_cache(maxsize=1)
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def zone_choices() -> list[str]:
-    """Every IANA zone name, sorted, for the visitor's picker."""
-    return sorted(name for name in _zone_names() if "/" in name or name == "UTC")
-
-
 def zone_or_none(name: str | None) -> ZoneInfo | None:
     """The IANA zone called `name`, or None for anything else (never a file path)."""
     name = (name or "").strip()
-    return ZoneInfo(name) if name in _zone_names() else None
+    return ZoneInfo(name) if zone_is_known(name) else None
 
 
 def local_to_utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
@@ -70,28 +61,33 @@ def local_to_utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, at, tzinfo=zone).astimezone(dt.UTC)
 
 
+def _local_windows(
+    windows: Iterable[WeeklyWindow], zone: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> list[Interval]:
+    """Whole windows (UTC) of the local dates around [start, end), unclipped, in order."""
+    windows = list(windows)
+    day = start.astimezone(zone).date() - dt.timedelta(days=1)
+    last = end.astimezone(zone).date() + dt.timedelta(days=1)
+    result: list[Interval] = []
+    while day <= last:
+        for window in windows:
+            if window.weekday == day.weekday() and window.start < window.end:
+                begin = local_to_utc(day, window.start, zone)
+                finish = local_to_utc(day, window.end, zone)
+                if begin < end and start < finish:
+                    result.append((begin, finish))
+        day += dt.timedelta(days=1)
+    return sorted(result)
+
+
 def availability(
     windows: Iterable[WeeklyWindow], zone: ZoneInfo, start: dt.datetime, end: dt.datetime
 ) -> list[Interval]:
     """The rep's open hours between `start` and `end` (UTC), clipped to that range, in order."""
-    windows = list(windows)
-    first = start.astimezone(zone).date() - dt.timedelta(days=1)
-    last = end.astimezone(zone).date() + dt.timedelta(days=1)
-    result: list[Interval] = []
-    day = first
-    while day <= last:
-        for window in windows:
-            if window.weekday != day.weekday() or window.end <= window.start:
-                continue
-            begin, finish = (
-                local_to_utc(day, window.start, zone),
-                local_to_utc(day, window.end, zone),
-            )
-            begin, finish = max(begin, start), min(finish, end)
-            if begin < finish:
-                result.append((begin, finish))
-        day += dt.timedelta(days=1)
-    return sorted(result)
+    return [
+        (max(begin, start), min(finish, end))
+        for begin, finish in _local_windows(windows, zone, start, end)
+    ]
 
 
 def overlaps(start: dt.datetime, end: dt.datetime, busy: Sequence[Interval]) -> bool:
@@ -120,9 +116,9 @@ def free_slots(
     slots: list[dt.datetime] = []
     if earliest >= latest:
         return slots
-    # Windows are read over the whole span a slot could need, then slots are started on the
-    # window's own grid (09:00, 09:30, …) so the times look like times people pick.
-    for w_start, w_end in availability(windows, zone, start - rules.duration, end + rules.duration):
+    # Slots start on each window's own grid (09:00, 09:30, …), never on the range's edge, so
+    # the times look like times people pick and do not shift with the clock.
+    for w_start, w_end in _local_windows(windows, zone, earliest, latest):
         slot = w_start
         while slot + rules.duration <= w_end:
             if earliest <= slot < latest and not overlaps(
