@@ -14,8 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_rep_creates_their_page_and_sees_its_public_url(rep, rep_client):
+    profile = rep_client.get(reverse("accounts:profile"))
+    assert reverse("booking:settings").encode() in profile.content
     response = rep_client.get(reverse("booking:settings"))
     assert b"Create your booking page" in response.content
+    assert b'href="/settings/"' not in response.content  # reps have no settings menu
     response = rep_client.post(
         reverse("booking:settings_page_new"),
         {"title": "Talk to Rita", "slug": "Rita Rep", "intro": "Hi!", "active": "on"},

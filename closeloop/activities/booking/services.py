@@ -10,7 +10,7 @@ from typing import Any
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -235,7 +235,13 @@ def visitor_clean(visitor: Visitor) -> Visitor:
 def booking_source() -> Source:
     """The lead source of leads made by bookings, created if the workspace has none."""
     source = Source.objects.filter(name__iexact=BOOKING_SOURCE_NAME).first()
-    return source or source_create(actor=None, name=BOOKING_SOURCE_NAME)
+    if source is not None:
+        return source
+    try:
+        with transaction.atomic():
+            return source_create(actor=None, name=BOOKING_SOURCE_NAME)
+    except IntegrityError:  # the first bookings of two reps at once: the other one made it
+        return Source.objects.get(name__iexact=BOOKING_SOURCE_NAME)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,11 @@ def _teams_for(user: Any) -> list[Team]:
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    return {"nav": "settings", "section": "booking", **extra}
+    user: Any = request.user
+    if user.is_admin or user.is_manager:
+        return {"nav": "settings", "section": "booking", "layout": "settings/base.html", **extra}
+    # Reps have no settings menu: they come here from their profile.
+    return {"nav": "profile", "layout": "settings/booking_rep_base.html", **extra}
 
 
 @login_required
