@@ -24,6 +24,7 @@ from closeloop.activities.booking.services import (
     meeting_type_save,
 )
 from closeloop.activities.booking.slots import WeeklyWindow
+from closeloop.activities.models import Notification
 from closeloop.activities.services import activity_schedule
 from closeloop.core.exceptions import DomainError
 from closeloop.leads.models import Lead
@@ -61,6 +62,9 @@ def test_a_new_visitor_becomes_a_lead_of_the_rep_with_a_demo_on_their_calendar(b
     assert booking.assigned_to == berlin_rep
     assert booking.visitor_time_zone == "America/New_York"
     assert start not in free_starts(demo)  # the time is taken now
+    [note] = Notification.objects.filter(recipient=berlin_rep)
+    assert note.title == "New booking: Product demo: Vera Visitor with Rita Rep"
+    assert note.url == f"/leads/{lead.pk}/"
 
 
 def test_a_known_contact_is_the_attendee_and_the_meeting_goes_on_their_open_deal(berlin_rep, demo):
@@ -73,6 +77,16 @@ def test_a_known_contact_is_the_attendee_and_the_meeting_goes_on_their_open_deal
     activity = booking.activity
     assert activity.contact == contact and activity.deal == deal
     assert [a.contact for a in activity.attendees.all()] == [contact]
+
+
+def test_the_invite_goes_to_the_address_the_visitor_typed(berlin_rep, demo):
+    contact = ContactFactory(first_name="Vera", last_name="Known", owner=berlin_rep)
+    ContactEmailFactory(contact=contact, email="vera@work.example", is_primary=True)
+    ContactEmailFactory(contact=contact, email="vera@visitor.example", is_primary=False)
+    booking = book(demo, free_starts(demo)[0])
+    assert [(a.contact, a.email) for a in booking.activity.attendees.all()] == [
+        (contact, "vera@visitor.example")
+    ]
 
 
 def test_a_known_lead_is_the_attendee(berlin_rep, demo):

@@ -84,6 +84,16 @@ def test_new_york_visitor_sees_berlin_hours_shift_in_the_weeks_the_changes_diffe
     assert after[dt.date(2026, 3, 30)][0].time() == dt.time(3)  # 09:00 CEST = 03:00 EDT
 
 
+def test_new_york_visitor_in_the_week_of_the_us_autumn_change():
+    # Europe falls back on 25 October 2026, the US a week later on 1 November: in between,
+    # 09:00 Berlin (CET) is 04:00 in New York (EDT); after both, 03:00 (EST).
+    week = group_by_day(slots_between(utc(2026, 10, 26), utc(2026, 11, 3)), NEW_YORK)
+    assert week[dt.date(2026, 10, 30)][0].time() == dt.time(4)  # Friday before the US change
+    assert week[dt.date(2026, 11, 2)][0].time() == dt.time(3)  # Monday after it
+    assert week[dt.date(2026, 11, 2)][-1].time() == dt.time(10)  # 16:00 Berlin
+    assert dt.date(2026, 11, 1) not in week  # Sunday: no hours
+
+
 def test_visitor_days_are_the_visitors_own_dates():
     # A Tokyo visitor sees Monday's Berlin afternoon on their Tuesday... after midnight.
     tokyo = ZoneInfo("Asia/Tokyo")

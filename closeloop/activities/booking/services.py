@@ -27,7 +27,12 @@ from closeloop.pipeline.choices import DealStatus
 
 from ..invites import invite_send
 from ..models import Activity
-from ..services import activity_cancel, activity_reschedule, activity_schedule
+from ..services import (
+    activity_cancel,
+    activity_reschedule,
+    activity_schedule,
+    notification_create,
+)
 from .models import AvailabilityRule, Booking, BookingLock, BookingPage, MeetingType
 from .selectors import booking_get, page_members, slot_takers
 from .slots import WeeklyWindow, zone_or_none
@@ -385,6 +390,9 @@ def _book(
         attendee_leads=[record.lead] if record.lead else (),
         send_invites=False,
     )
+    if record.contact is not None:
+        # The invite goes where the visitor asked for it, not to the contact's primary address.
+        activity.attendees.filter(contact=record.contact).update(email=visitor.email)
     booking = Booking.objects.create(
         meeting_type=meeting_type,
         activity=activity,
@@ -402,7 +410,24 @@ def _book(
         include_owner=True,
         extra_body=_manage_links(booking),
     )
+    notification_create(
+        recipient=rep,
+        kind="booking",
+        title=f"New booking: {activity.subject}",
+        body=f"{visitor.name} <{visitor.email}> booked {meeting_type.name}.",
+        url=_record_url(record),
+    )
     return booking
+
+
+def _record_url(record: _Record) -> str:
+    """Where the rep sees the meeting: the deal, else the contact, else the lead."""
+    if record.deal is not None:
+        return reverse("pipeline:deal_detail", args=[record.deal.pk])
+    if record.contact is not None:
+        return reverse("people:contact_detail", args=[record.contact.pk])
+    assert record.lead is not None
+    return reverse("leads:lead_detail", args=[record.lead.pk])
 
 
 def _booking_body(visitor: Visitor) -> str:
