@@ -152,7 +152,6 @@ class Notification(models.Model):
         return self.title
 
 
-
 # Booking links live in their own package; their models are this app's (one migration history).
 from .booking.models import (  # noqa: E402
     AvailabilityRule,

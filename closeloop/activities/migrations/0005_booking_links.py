@@ -8,99 +8,265 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_user_time_zone'),
-        ('activities', '0004_activity_planning'),
+        ("accounts", "0005_user_time_zone"),
+        ("activities", "0004_activity_planning"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BookingLock',
+            name="BookingLock",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='booking_lock', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('locked_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="booking_lock",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("locked_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='BookingPage',
+            name="BookingPage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('title', models.CharField(max_length=120)),
-                ('intro', models.TextField(blank=True)),
-                ('active', models.BooleanField(default=True)),
-                ('owner', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='booking_page', to=settings.AUTH_USER_MODEL)),
-                ('team', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='booking_page', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("title", models.CharField(max_length=120)),
+                ("intro", models.TextField(blank=True)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "owner",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="booking_page",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="booking_page",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title', 'pk'],
+                "ordering": ["title", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='MeetingType',
+            name="MeetingType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120)),
-                ('duration_minutes', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(480)])),
-                ('kind', models.CharField(choices=[('meeting', 'Meeting'), ('demo', 'Demo')], default='meeting', max_length=10)),
-                ('location', models.CharField(blank=True, help_text='a place or a video link', max_length=300)),
-                ('buffer_before_minutes', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(240)])),
-                ('buffer_after_minutes', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(240)])),
-                ('notice_hours', models.PositiveSmallIntegerField(default=4, validators=[django.core.validators.MaxValueValidator(1440)])),
-                ('horizon_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)])),
-                ('active', models.BooleanField(default=True)),
-                ('page', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meeting_types', to='activities.bookingpage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "duration_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(480),
+                        ],
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("meeting", "Meeting"), ("demo", "Demo")],
+                        default="meeting",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "location",
+                    models.CharField(
+                        blank=True, help_text="a place or a video link", max_length=300
+                    ),
+                ),
+                (
+                    "buffer_before_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(240)]
+                    ),
+                ),
+                (
+                    "buffer_after_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(240)]
+                    ),
+                ),
+                (
+                    "notice_hours",
+                    models.PositiveSmallIntegerField(
+                        default=4, validators=[django.core.validators.MaxValueValidator(1440)]
+                    ),
+                ),
+                (
+                    "horizon_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "page",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="meeting_types",
+                        to="activities.bookingpage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['page', 'duration_minutes', 'name', 'pk'],
+                "ordering": ["page", "duration_minutes", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('visitor_name', models.CharField(max_length=150)),
-                ('visitor_email', models.EmailField(max_length=254)),
-                ('visitor_company', models.CharField(blank=True, max_length=200)),
-                ('visitor_question', models.TextField(blank=True)),
-                ('visitor_time_zone', models.CharField(max_length=64)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('activity', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='booking', to='activities.activity')),
-                ('assigned_to', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to=settings.AUTH_USER_MODEL)),
-                ('meeting_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='activities.meetingtype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("visitor_name", models.CharField(max_length=150)),
+                ("visitor_email", models.EmailField(max_length=254)),
+                ("visitor_company", models.CharField(blank=True, max_length=200)),
+                ("visitor_question", models.TextField(blank=True)),
+                ("visitor_time_zone", models.CharField(max_length=64)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "activity",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="booking",
+                        to="activities.activity",
+                    ),
+                ),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "meeting_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="activities.meetingtype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AvailabilityRule',
+            name="AvailabilityRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('start_time', models.TimeField()),
-                ('end_time', models.TimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='availability_rules', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("start_time", models.TimeField()),
+                ("end_time", models.TimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="availability_rules",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user', 'weekday', 'start_time'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('start_time__lt', models.F('end_time'))), name='availability_rule_start_before_end')],
+                "ordering": ["user", "weekday", "start_time"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("start_time__lt", models.F("end_time"))),
+                        name="availability_rule_start_before_end",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='bookingpage',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('owner__isnull', False), ('team__isnull', True)), models.Q(('owner__isnull', True), ('team__isnull', False)), _connector='OR'), name='booking_page_owner_xor_team'),
+            model_name="bookingpage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("owner__isnull", False), ("team__isnull", True)),
+                    models.Q(("owner__isnull", True), ("team__isnull", False)),
+                    _connector="OR",
+                ),
+                name="booking_page_owner_xor_team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['assigned_to', 'created_at'], name='booking_by_rep'),
+            model_name="booking",
+            index=models.Index(fields=["assigned_to", "created_at"], name="booking_by_rep"),
         ),
     ]
