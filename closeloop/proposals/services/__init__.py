@@ -1,0 +1,28 @@
+"""Every write on products, templates and proposals."""
+
+from .catalogue import discount_limit_set, product_create, product_update, template_save
+from .lines import LineIn
+from .proposals import (
+    discount_problems,
+    proposal_create,
+    proposal_fingerprint,
+    proposal_lines_set,
+    proposal_lock,
+    proposal_update,
+    totals_of,
+)
+
+__all__ = [
+    "LineIn",
+    "discount_limit_set",
+    "discount_problems",
+    "product_create",
+    "product_update",
+    "proposal_create",
+    "proposal_fingerprint",
+    "proposal_lines_set",
+    "proposal_lock",
+    "proposal_update",
+    "template_save",
+    "totals_of",
+]
