@@ -11,6 +11,7 @@ from .proposals import (
     proposal_update,
     totals_of,
 )
+from .versions import version_freeze, version_snapshot
 
 __all__ = [
     "LineIn",
@@ -25,4 +26,6 @@ __all__ = [
     "proposal_update",
     "template_save",
     "totals_of",
+    "version_freeze",
+    "version_snapshot",
 ]
