@@ -34,6 +34,8 @@ class ApprovalState(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    # a request the proposal has changed since: it approves nothing any more
+    OUTDATED = "outdated", "Outdated (the proposal changed)"
 
 
 class ResponseKind(models.TextChoices):

@@ -112,11 +112,15 @@ def proposal_create(
 
 
 def _touch(proposal: Proposal, fields: list[str]) -> None:
-    """Save a change; lines or terms changed after an approval need approving again."""
+    """Save a change; lines or terms changed after an approval (or a request) need approving
+    again, so earlier requests no longer approve anything."""
     proposal.version += 1
     if proposal.approval in (ApprovalState.APPROVED, ApprovalState.PENDING):
         proposal.approval = ApprovalState.NOT_NEEDED
         fields.append("approval")
+        proposal.approvals.filter(state__in=(ApprovalState.PENDING, ApprovalState.APPROVED)).update(
+            state=ApprovalState.OUTDATED
+        )
     proposal.save(update_fields=[*fields, "version", "updated_at"])
 
 
