@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "closeloop.activities",
     "closeloop.leads",
     "closeloop.messaging",
+    "closeloop.proposals",
     "closeloop.api",
 ]
 

@@ -18,6 +18,16 @@ class Pipeline(TimestampedModel):
     name = models.CharField(max_length=120, unique=True)
     position = models.PositiveIntegerField(default=0)
     is_default = models.BooleanField(default=False)
+    # proposal automation: the customer's acceptance wins the deal (at the proposal's total),
+    # sending the first proposal moves it to `proposal_stage`, a later version to
+    # `negotiation_stage` (each only forward, and only when set)
+    win_on_acceptance = models.BooleanField(default=False)
+    proposal_stage = models.ForeignKey(
+        "Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    negotiation_stage = models.ForeignKey(
+        "Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["position", "pk"]

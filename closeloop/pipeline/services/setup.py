@@ -51,7 +51,7 @@ def pipeline_create(*, actor: Any, name: str, with_default_stages: bool = True) 
         name=name, position=position, is_default=not Pipeline.objects.exists()
     )
     if with_default_stages:
-        for i, (stage_name, probability, rot_days, optional) in enumerate(DEFAULT_STAGES):
+        stages = [
             Stage.objects.create(
                 pipeline=pipeline,
                 name=stage_name,
@@ -60,6 +60,11 @@ def pipeline_create(*, actor: Any, name: str, with_default_stages: bool = True) 
                 rot_days=rot_days,
                 is_optional=optional,
             )
+            for i, (stage_name, probability, rot_days, optional) in enumerate(DEFAULT_STAGES)
+        ]
+        # the default stages after the demo are the proposal and the negotiation
+        pipeline.proposal_stage, pipeline.negotiation_stage = stages[1], stages[2]
+        pipeline.save(update_fields=["proposal_stage", "negotiation_stage"])
     return pipeline
 
 

@@ -1,0 +1,36 @@
+"""Every write on products, templates and proposals."""
+
+from .approvals import approval_decide, approval_request, approvers_of, send_blocker
+from .catalogue import discount_limit_set, product_create, product_update, template_save
+from .lines import LineIn
+from .proposals import (
+    discount_problems,
+    proposal_create,
+    proposal_fingerprint,
+    proposal_lines_set,
+    proposal_lock,
+    proposal_update,
+    totals_of,
+)
+from .versions import version_freeze, version_snapshot
+
+__all__ = [
+    "LineIn",
+    "approval_decide",
+    "approval_request",
+    "approvers_of",
+    "discount_limit_set",
+    "discount_problems",
+    "product_create",
+    "product_update",
+    "proposal_create",
+    "proposal_fingerprint",
+    "proposal_lines_set",
+    "proposal_lock",
+    "proposal_update",
+    "send_blocker",
+    "template_save",
+    "totals_of",
+    "version_freeze",
+    "version_snapshot",
+]
