@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 
 from closeloop.activities.booking.models import AvailabilityRule, BookingPage, MeetingType
-from closeloop.activities.booking.services import booking_page_save
+from closeloop.activities.booking.services import booking_create, booking_page_save
+
+from .conftest import free_starts, visitor
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +103,12 @@ def test_a_manager_creates_their_teams_page(manager_client, team, other_team):
 def test_settings_need_a_login(client):
     response = client.get(reverse("booking:settings"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("model", ["bookingpage", "booking"])
+def test_the_admin_lists_booking_records_read_only(admin_client_, model, demo):
+    booking_create(meeting_type=demo, starts_at=free_starts(demo)[0], visitor=visitor())
+    response = admin_client_.get(reverse(f"admin:activities_{model}_changelist"))
+    assert response.status_code == 200
+    assert b"Vera Visitor" in response.content or b"Book a demo with Rita" in response.content
+    assert admin_client_.get(reverse(f"admin:activities_{model}_add")).status_code == 403
