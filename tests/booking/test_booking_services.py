@@ -25,7 +25,7 @@ from closeloop.activities.booking.services import (
 )
 from closeloop.activities.booking.slots import WeeklyWindow
 from closeloop.activities.models import Notification
-from closeloop.activities.services import activity_schedule
+from closeloop.activities.services import activity_cancel, activity_schedule
 from closeloop.core.exceptions import DomainError
 from closeloop.leads.models import Lead
 from tests.factories import ContactEmailFactory, ContactFactory, DealFactory, UserFactory
@@ -198,6 +198,13 @@ def test_manage_tokens_are_signed_and_die_with_the_meeting(berlin_rep, demo):
     booking_cancel(booking=booking)
     with pytest.raises(TokenExpired):
         booking_for_token(token=token)
+
+
+def test_a_meeting_the_rep_cancels_in_the_crm_ends_its_links(berlin_rep, demo):
+    booking = book(demo, free_starts(demo)[0])
+    activity_cancel(actor=berlin_rep, activity=booking.activity)
+    with pytest.raises(TokenExpired):
+        booking_for_token(token=booking_token(booking))
 
 
 def test_reschedule_moves_the_meeting_and_keeps_its_uid(berlin_rep, demo):

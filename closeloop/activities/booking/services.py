@@ -299,7 +299,8 @@ def booking_token(booking: Booking) -> str:
 def booking_for_token(*, token: str, now: dt.datetime | None = None) -> Booking:
     """The booking a link names; TokenInvalid when forged, TokenExpired once the meeting is over.
 
-    A link lives as long as its meeting: until the (possibly rescheduled) end, or cancellation.
+    A link lives as long as its meeting: until the (possibly rescheduled) end, until it is
+    cancelled, or until the rep marks it done.
     """
     try:
         payload = signing.loads(token, salt=TOKEN_SALT)
@@ -310,7 +311,9 @@ def booking_for_token(*, token: str, now: dt.datetime | None = None) -> Booking:
         raise TokenInvalid("This link is not valid. Please use the link from your email.")
     activity = booking.activity
     ends = activity.ends_at or activity.due_at
-    if booking.cancelled_at is not None or ends is None or ends <= (now or timezone.now()):
+    over = ends is None or ends <= (now or timezone.now())
+    # Done or called off in the CRM (not through the link) ends the link too.
+    if booking.cancelled_at is not None or over or not activity.is_open:
         raise TokenExpired("This link has expired: the meeting is over or was cancelled.")
     return booking
 
