@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from closeloop.activities.booking import services
 from closeloop.activities.booking.models import Booking
 from closeloop.activities.booking.services import SlotTaken, booking_create
+from closeloop.activities.booking.services import bookings as services
 
 from .conftest import free_starts, visitor
 
