@@ -200,3 +200,8 @@ WEBFORM_RATE_PER_FORM = int(os.environ.get("WEBFORM_RATE_PER_FORM", "100"))  # p
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+
+# Largest material (spec sheet, guide) that may be attached to a proposal template or proposal.
+PROPOSAL_MATERIAL_MAX_BYTES = int(
+    os.environ.get("PROPOSAL_MATERIAL_MAX_BYTES", str(20 * 1024 * 1024))
+)
