@@ -182,7 +182,7 @@ def _template_save(
         )
     except DomainError as error:
         return None, rows, form.domain_error(error)
-    return saved, rows, None
+    return saved, rows, {}
 
 
 @setup_role_required

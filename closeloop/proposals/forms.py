@@ -50,7 +50,10 @@ def post_rows(
     count = max((len(c) for c in columns), default=0)
     rows = []
     for i in range(count):
-        row = {name: (col[i] if i < len(col) else "").strip() for name, col in zip(inputs, columns)}
+        row = {
+            name: (col[i] if i < len(col) else "").strip()
+            for name, col in zip(inputs, columns, strict=True)
+        }
         if any(row[k] for k in (keys or inputs) if k in row):
             rows.append(row)
     return rows

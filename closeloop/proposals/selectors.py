@@ -87,7 +87,7 @@ def product_search(*, query: str = "", active: str = "active") -> QuerySet[Produ
 
 def deal_proposals(*, user: Any, deal: Any) -> list[Proposal]:
     """A deal's proposals for its page, each with `totals` (live lines) and `last_sent_at`."""
-    proposals = list(
+    proposals: list[Proposal] = list(
         proposal_list(user=user, deal=deal)
         .annotate(last_sent_at=Max("versions__created_at"))
         .prefetch_related("lines")
