@@ -42,17 +42,17 @@ def _office(part: str) -> bytes:
             "guide.docx",
             _office("word/document.xml"),
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ),  # noqa: E501
+        ),
         (
             "prices.xlsx",
             _office("xl/workbook.xml"),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),  # noqa: E501
+        ),
         (
             "deck.pptx",
             _office("ppt/presentation.xml"),
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        ),  # noqa: E501
+        ),
         ("notes.txt", "Größe: 3 × 4 m\n".encode(), "text/plain"),
         ("rates.csv", b"item,price\nhosting,49\n", "text/csv"),
         ("spec.pdf.txt", PDF, "application/pdf"),  # the content decides, not the name
