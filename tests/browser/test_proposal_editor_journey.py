@@ -35,14 +35,10 @@ def test_rep_builds_a_proposal_from_a_template(page, live_server, rep, admin):
     page.wait_for_url(f"{live_server.url}/proposals/{proposal.pk}/")
 
     totals = page.locator("#totals")
-    expect(totals.locator('[data-billing="one_off"] [data-role="total"]')).to_have_text(
-        "€4,760.00"
-    )
+    expect(totals.locator('[data-billing="one_off"] [data-role="total"]')).to_have_text("€4,760.00")
     # a 10 % discount on the website line: the totals follow without saving
     page.locator('input[name="line_discount_value"]').first.fill("10")
-    expect(totals.locator('[data-billing="one_off"] [data-role="total"]')).to_have_text(
-        "€4,284.00"
-    )
+    expect(totals.locator('[data-billing="one_off"] [data-role="total"]')).to_have_text("€4,284.00")
     # a line from the catalogue: choosing the product fills it in, recurring totals apart
     page.get_by_role("button", name="Add line").click()
     row = page.locator("#line-rows tr").nth(1)
