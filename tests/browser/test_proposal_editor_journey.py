@@ -22,8 +22,13 @@ def test_rep_builds_a_proposal_from_a_template(page, live_server, rep, admin):
                              currency="EUR", tax_rate="19", unit="project")  # fmt: skip
     product_create(actor=admin, name="Hosting", unit_price="49", currency="EUR",
                    tax_rate="19", unit="month", billing="monthly")  # fmt: skip
-    template_save(actor=admin, name="Website package", currency="EUR",
-                  intro="Dear {{ contact.first_name }},", lines=[LineIn(product=website)])  # fmt: skip
+    template_save(
+        actor=admin,
+        name="Website package",
+        currency="EUR",
+        intro="Dear {{ contact.first_name }},",
+        lines=[LineIn(product=website)],
+    )
     deal = DealFactory(owner=rep, title="Bakery website")
     log_in(page, live_server, rep.email, PASSWORD)
 
