@@ -6,6 +6,7 @@ admins set the discount limits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +35,7 @@ from .forms import (
     lines_in,
     product_ids,
 )
-from .models import DiscountLimit, Product, ProposalTemplate
+from .models import DiscountLimit, Material, Product, Proposal, ProposalTemplate
 from .selectors import product_search, template_list
 
 PAGE_SIZE = 50
@@ -64,44 +65,26 @@ def products(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-def _product_page(request: HttpRequest, form: ProductForm, product: Product | None) -> HttpResponse:
-    return render(request, "proposals/product_form.html", {
-        "nav": "settings", "section": "products", "form": form, "product": product,
-    })  # fmt: skip
-
-
-def _product_error(form: Any, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 @setup_role_required
-def product_create(request: HttpRequest) -> HttpResponse:
-    form = ProductForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = services.product_create(actor=request.user, **form.cleaned_data)
-        except DomainError as error:
-            _product_error(form, error)
-        else:
-            messages.success(request, f"Product “{product.name}” added.")
-            return redirect("proposals:products")
-    return _product_page(request, form, None)
-
-
-@setup_role_required
-def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    product = found_or_404(Product.objects.filter(pk=pk).first())
-    initial = {name: getattr(product, name) for name in ProductForm.base_fields}
+def product_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add a product (no `pk`) or change one; the service's refusal shows on its field."""
+    product = found_or_404(Product.objects.filter(pk=pk).first()) if pk else None
+    initial = {name: getattr(product, name) for name in ProductForm.base_fields} if product else {}
     form = ProductForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.product_update(actor=request.user, product=product, **form.cleaned_data)
+            if product is None:
+                services.product_create(actor=request.user, **form.cleaned_data)
+            else:
+                services.product_update(actor=request.user, product=product, **form.cleaned_data)
         except DomainError as error:
-            _product_error(form, error)
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, f"Product “{form.cleaned_data['name']}” saved.")
             return redirect("proposals:products")
-    return _product_page(request, form, product)
+    return render(request, "proposals/product_form.html", {
+        "nav": "settings", "section": "products", "form": form, "product": product,
+    })  # fmt: skip
 
 
 @setup_role_required
@@ -226,21 +209,40 @@ def _template_update(request: HttpRequest, template: ProposalTemplate) -> HttpRe
 def template_materials(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload files to a template (several at once), or take one off (`remove`)."""
     template = found_or_404(ProposalTemplate.objects.filter(pk=pk).first())
+    materials_change(
+        request,
+        template,
+        add=lambda uploads: services.template_materials_add(
+            actor=request.user, template=template, uploads=uploads
+        ),
+        remove=lambda material: services.template_material_remove(
+            actor=request.user, template=template, material=material
+        ),
+    )
+    return redirect("proposals:template_edit", pk=template.pk)
+
+
+def materials_change(
+    request: HttpRequest,
+    owner: ProposalTemplate | Proposal,
+    *,
+    add: Callable[[list[tuple[str, Any]]], list[Material]],
+    remove: Callable[[Material], None],
+) -> None:
+    """Upload the posted files to a template or proposal, or take one off (`remove`), and say
+    what happened."""
+    kind = "template" if isinstance(owner, ProposalTemplate) else "proposal"
     try:
-        if request.POST.get("remove"):
-            material = found_or_404(template.materials.filter(pk=request.POST["remove"]).first())
-            services.template_material_remove(
-                actor=request.user, template=template, material=material
-            )
-            messages.success(request, f"“{material.filename}” removed from the template.")
+        if "remove" in request.POST:
+            pk = request.POST["remove"]
+            material = found_or_404(owner.materials.filter(pk=pk).first() if pk.isdigit() else None)
+            remove(material)
+            messages.success(request, f"“{material.filename}” removed from the {kind}.")
         else:
-            added = services.template_materials_add(
-                actor=request.user, template=template, uploads=uploads_of(request)
-            )
-            messages.success(request, f"{len(added)} file(s) attached.")
+            added = add(uploads_of(request))
+            messages.success(request, f"{len(added)} file(s) attached to the {kind}.")
     except DomainError as error:
         messages.error(request, error.message)
-    return redirect("proposals:template_edit", pk=template.pk)
 
 
 @admin_required

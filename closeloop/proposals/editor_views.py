@@ -19,7 +19,7 @@ from closeloop.messaging.merge import MERGE_FIELDS
 from closeloop.pipeline.selectors import deal_get
 
 from . import services
-from .catalogue_views import editor_context, products_by_pk, uploads_of
+from .catalogue_views import editor_context, materials_change, products_by_pk
 from .choices import ProposalStatus
 from .forms import ProposalForm, RowsPosted, StartForm, lines_in
 from .materials_http import material_response
@@ -146,20 +146,16 @@ def proposal_totals(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_materials(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload files to the proposal (several at once), or take one off (`remove`)."""
     proposal = _proposal_or_404(request, pk)
-    try:
-        if request.POST.get("remove"):
-            material = found_or_404(proposal.materials.filter(pk=request.POST["remove"]).first())
-            services.proposal_material_remove(
-                actor=request.user, proposal=proposal, material=material
-            )
-            messages.success(request, f"“{material.filename}” removed from the proposal.")
-        else:
-            added = services.proposal_materials_add(
-                actor=request.user, proposal=proposal, uploads=uploads_of(request)
-            )
-            messages.success(request, f"{len(added)} file(s) attached.")
-    except DomainError as error:
-        messages.error(request, error.message)
+    materials_change(
+        request,
+        proposal,
+        add=lambda uploads: services.proposal_materials_add(
+            actor=request.user, proposal=proposal, uploads=uploads
+        ),
+        remove=lambda material: services.proposal_material_remove(
+            actor=request.user, proposal=proposal, material=material
+        ),
+    )
     return redirect("proposals:detail", pk=proposal.pk)
 
 

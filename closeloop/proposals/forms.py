@@ -21,19 +21,10 @@ from .choices import Billing, DiscountKind, PaymentTermsKind
 from .models import LineFields, Product, ProposalTerms
 from .pricing import plain
 from .services import LineIn
+from .services.lines import LINE_FIELDS
 
-LINE_INPUTS = (
-    "product",
-    "name",
-    "description",
-    "quantity",
-    "unit",
-    "unit_price",
-    "discount_kind",
-    "discount_value",
-    "tax_rate",
-    "billing",
-)
+# every stored line field but its position, which is the row's place in the form
+LINE_INPUTS = tuple(name for name in LINE_FIELDS if name != "position")
 INSTALMENT_INPUTS = ("label", "percent", "due")
 DELIVERY_INPUTS = ("label", "date", "offset_days")
 # a row whose inputs here are all empty was added and never filled: it is left out

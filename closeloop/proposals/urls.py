@@ -9,8 +9,8 @@ app_name = "proposals"
 
 urlpatterns = [
     path("products/", catalogue_views.products, name="products"),
-    path("products/new/", catalogue_views.product_create, name="product_create"),
-    path("products/<int:pk>/", catalogue_views.product_edit, name="product_edit"),
+    path("products/new/", catalogue_views.product_form, name="product_create"),
+    path("products/<int:pk>/", catalogue_views.product_form, name="product_edit"),
     path("products/<int:pk>/active/", catalogue_views.product_active, name="product_active"),
     path("templates/", catalogue_views.templates, name="templates"),
     path("templates/new/", catalogue_views.template_create, name="template_create"),

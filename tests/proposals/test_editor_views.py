@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from closeloop.proposals.choices import ProposalStatus
+from closeloop.proposals.forms import LINE_INPUTS
 from closeloop.proposals.models import Product, Proposal
 from closeloop.proposals.services import (
     LineIn,
@@ -37,18 +38,7 @@ def _form(proposal: Proposal, lines: list[dict[str, str]], **changes: Any) -> di
         "terms_conditions": "",
     }
     data.update(changes)
-    for name in (
-        "product",
-        "name",
-        "description",
-        "quantity",
-        "unit",
-        "unit_price",
-        "discount_kind",
-        "discount_value",
-        "tax_rate",
-        "billing",
-    ):
+    for name in LINE_INPUTS:
         default = {"discount_kind": "percent", "billing": "one_off"}.get(name, "")
         data[f"line_{name}"] = [line.get(name, default) for line in lines]
     return data
