@@ -19,9 +19,8 @@ from closeloop.core.money import CURRENCY_CODES
 
 from .choices import Billing, DiscountKind, PaymentTermsKind
 from .models import LineFields, Product, ProposalTerms
-from .pricing import plain
 from .services import LineIn
-from .services.lines import LINE_FIELDS
+from .services.lines import LINE_FIELDS, line_json
 
 # every stored line field but its position, which is the row's place in the form
 LINE_INPUTS = tuple(name for name in LINE_FIELDS if name != "position")
@@ -51,22 +50,13 @@ def post_rows(
 
 
 def line_rows(lines: Iterable[LineFields]) -> list[dict[str, str]]:
-    """Stored lines as the editor's rows."""
-    return [
-        {
-            "product": str(line.product_id or ""),
-            "name": line.name,
-            "description": line.description,
-            "quantity": plain(line.quantity),
-            "unit": line.unit,
-            "unit_price": plain(line.unit_price),
-            "discount_kind": line.discount_kind,
-            "discount_value": plain(line.discount_value),
-            "tax_rate": plain(line.tax_rate),
-            "billing": line.billing,
-        }
-        for line in lines
-    ]
+    """Stored lines as the editor's rows (numbers written as a version keeps them)."""
+    rows = []
+    for line in lines:
+        data = line_json(line)
+        data["product"] = data.pop("product_id") or ""
+        rows.append({name: str(data[name]) for name in LINE_INPUTS})
+    return rows
 
 
 def lines_in(rows: Sequence[dict[str, str]], products: dict[int, Product]) -> list[LineIn]:
