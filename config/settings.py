@@ -202,3 +202,8 @@ BOOKING_VIEW_RATE_PER_IP = int(os.environ.get("BOOKING_VIEW_RATE_PER_IP", "120")
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+
+# Largest material (spec sheet, guide) that may be attached to a proposal template or proposal.
+PROPOSAL_MATERIAL_MAX_BYTES = int(
+    os.environ.get("PROPOSAL_MATERIAL_MAX_BYTES", str(20 * 1024 * 1024))
+)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/", include("closeloop.activities.urls")),
     path("outbox/", include("closeloop.messaging.urls")),
     path("email/", include("closeloop.messaging.compose_urls")),
+    path("proposals/", include("closeloop.proposals.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from .choices import ProposalStatus
-from .models import Product, Proposal, ProposalTemplate
+from .models import Material, Product, Proposal, ProposalTemplate
+from .pricing import proposal_totals
 
 
 def proposal_list(*, user: Any, deal: Any = None) -> QuerySet[Proposal]:
@@ -38,10 +39,13 @@ def template_list(*, active_only: bool = True) -> QuerySet[ProposalTemplate]:
     return qs.filter(is_active=True) if active_only else qs
 
 
-def proposal_start_suggestions(*, user: Any, deal: Any, limit: int = 20) -> list[Proposal]:
+def proposal_start_suggestions(
+    *, user: Any, deal: Any, limit: int = 20, query: str = ""
+) -> list[Proposal]:
     """Earlier proposals to start from, for the picker: accepted ones sharing the most products
     with this deal's proposals first, then other accepted ones, then the rest, newest first.
-    Only proposals the user may see, in the deal's currency."""
+    Only proposals the user may see, in the deal's currency; `query` searches title, deal and
+    organization."""
     products = set(
         Product.objects.filter(
             pk__in=proposal_list(user=user, deal=deal).values("lines__product")
@@ -51,6 +55,13 @@ def proposal_start_suggestions(*, user: Any, deal: Any, limit: int = 20) -> list
         proposal_list(user=user)
         .exclude(deal=deal)
         .filter(currency=deal.currency)
+        .filter(
+            Q(title__icontains=query)
+            | Q(deal__title__icontains=query)
+            | Q(deal__organization__name__icontains=query)
+            if query
+            else Q()
+        )
         .annotate(
             shared=Count("lines", filter=Q(lines__product__in=products))
             if products
@@ -60,3 +71,34 @@ def proposal_start_suggestions(*, user: Any, deal: Any, limit: int = 20) -> list
         .order_by("-won", "-shared", "-created_at")
     )
     return list(qs[:limit])
+
+
+def product_search(*, query: str = "", active: str = "active") -> QuerySet[Product]:
+    """The catalogue page: name, SKU or description containing `query`; active, inactive or all."""
+    qs = Product.objects.all()
+    if active in ("active", "inactive"):
+        qs = qs.filter(is_active=active == "active")
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query) | Q(sku__icontains=query) | Q(description__icontains=query)
+        )
+    return qs
+
+
+def deal_proposals(*, user: Any, deal: Any) -> list[Proposal]:
+    """A deal's proposals for its page, each with `totals` (live lines) and `last_sent_at`."""
+    proposals: list[Proposal] = list(
+        proposal_list(user=user, deal=deal)
+        .annotate(last_sent_at=Max("versions__created_at"))
+        .prefetch_related("lines")
+    )
+    for proposal in proposals:
+        proposal.totals = proposal_totals(list(proposal.lines.all()), proposal.currency)  # type: ignore[attr-defined]
+    return proposals
+
+
+def material_get(*, user: Any, pk: int) -> Material | None:
+    """A material the user may download: one on any template (everyone signed in may read
+    templates) or on a proposal they may see."""
+    visible = Q(templates__isnull=False) | Q(proposals__in=proposal_list(user=user).values("pk"))
+    return Material.objects.filter(visible, pk=pk).distinct().first()

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from closeloop.core.exceptions import DomainError
+from closeloop.messaging.merge import merge_check
 
 from ..choices import PaymentTermsKind
 from ..models import ProposalTerms
@@ -113,6 +114,9 @@ def terms_apply(target: ProposalTerms, changes: dict[str, Any]) -> list[str]:
         values[name] = str(values[name] or "").strip()
         if len(values[name]) > MAX_TEXT:
             raise DomainError(f"This text can be at most {MAX_TEXT:,} characters.", field=name)
+    for name in ("intro", "closing"):
+        # merged when a version is frozen: an unknown field must be caught while writing
+        merge_check(field=name, text=values[name])
     values["delivery"] = delivery_clean(values["delivery"])
     values["instalments"] = instalments_clean(values["instalments"], delivery=values["delivery"])
     if values["payment_terms"] == PaymentTermsKind.INSTALMENTS and not values["instalments"]:

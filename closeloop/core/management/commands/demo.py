@@ -24,6 +24,7 @@ from closeloop.core.demo import (
 )
 from closeloop.pipeline.models import Deal
 from closeloop.pipeline.selectors import pipeline_default
+from closeloop.proposals.demo import create_proposal_demo
 
 CREDENTIALS_FILE = "demo-credentials.txt"
 PEOPLE = [
@@ -109,4 +110,5 @@ class Command(BaseCommand):
                     ]
                 ),
             )
+        create_proposal_demo(admin=users[0], rng=rng)
         return lines
