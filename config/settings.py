@@ -196,6 +196,7 @@ PHONE_REGION = os.environ.get("PHONE_REGION", "")
 
 WEBFORM_RATE_PER_IP = int(os.environ.get("WEBFORM_RATE_PER_IP", "10"))  # posts a minute
 WEBFORM_RATE_PER_FORM = int(os.environ.get("WEBFORM_RATE_PER_FORM", "100"))  # posts a minute
+CALENDAR_FEED_RATE_PER_IP = int(os.environ.get("CALENDAR_FEED_RATE_PER_IP", "60"))  # a minute
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
