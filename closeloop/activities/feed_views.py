@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from closeloop.accounts.models import User
 from closeloop.core.exceptions import DomainError
@@ -21,7 +21,7 @@ from .feed import calendar_feed_ics, calendar_feed_reset, calendar_feed_user
 from .reminders import user_reminders_update
 
 
-@require_GET
+@require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The user's activities as ICS, for calendar apps; no login, the signed token is the key."""
     try:

@@ -52,15 +52,11 @@ def user_reminders_update(
         raise DomainError(f"Choose off or {choices} minutes before.", field="reminder_minutes")
     if not isinstance(digest_hour, int) or not 0 <= digest_hour <= 23:
         raise DomainError("Choose an hour from 0 to 23.", field="digest_hour")
-    fields = ["reminder_minutes", "digest_enabled", "digest_hour"]
-    if digest_hour != user.digest_hour or (digest_enabled and not user.digest_enabled):
-        # a changed hour counts from the next one reached, even later the same day
-        user.digest_sent_on = None
-        fields.append("digest_sent_on")
+    # digest_sent_on stays: a new hour never brings a second digest the same day
     user.reminder_minutes = reminder_minutes
     user.digest_enabled = bool(digest_enabled)
     user.digest_hour = digest_hour
-    user.save(update_fields=fields)
+    user.save(update_fields=["reminder_minutes", "digest_enabled", "digest_hour"])
     return user
 
 

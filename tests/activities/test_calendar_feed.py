@@ -96,6 +96,7 @@ def test_the_feed_lists_the_users_own_work_with_times_right_across_the_dst_chang
     assert "private" in response["Cache-Control"] and response["ETag"]
     calendar = Calendar.from_ical(response.content)
     assert str(calendar["x-wr-calname"]) == "Closeloop – Rita Rep"
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in response.content
     assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Berlin"]
     events = _events(response)
     assert set(events) == {
@@ -123,6 +124,8 @@ def test_a_rescheduled_meeting_keeps_its_uid_with_a_higher_sequence(rep: Any, ba
     url = _feed_of(rep)
     first = Client().get(url)
     assert Client().get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert Client().head(url).status_code == 200
+    assert Client().post(url).status_code == 405
 
     activity_reschedule(actor=rep, activity=meeting, starts_at=AFTER_DST_END, send_invites=False)
     response = Client().get(url, HTTP_IF_NONE_MATCH=first["ETag"])

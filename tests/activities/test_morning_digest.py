@@ -11,6 +11,7 @@ import pytest
 from closeloop.accounts.models import User
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.digest import digests_send
+from closeloop.activities.reminders import user_reminders_update
 from closeloop.activities.services import activity_cancel, activity_complete, activity_schedule
 from closeloop.core.links import absolute_url
 from closeloop.messaging.models import Message
@@ -110,8 +111,14 @@ def test_the_next_local_day_gets_the_next_digest_and_an_empty_day_none(
     assert digests_send(now=_at(day + dt.timedelta(days=1), 6, 59)) == 0
     assert digests_send(now=_at(day + dt.timedelta(days=1), 7, 0)) == 1
     assert [m.subject for m in _digests()] == ["Your day, Mon 26 Oct: 1 today"]
-    # Tuesday the task is overdue
-    assert digests_send(now=_at(day + dt.timedelta(days=2), 8)) == 1
+    # a later hour chosen the same day brings no second digest that day
+    user_reminders_update(
+        actor=rita, user=rita, reminder_minutes=30, digest_enabled=True, digest_hour=9
+    )
+    assert digests_send(now=_at(day + dt.timedelta(days=1), 9, 30)) == 0
+    # Tuesday, from the new hour on, the task is overdue
+    assert digests_send(now=_at(day + dt.timedelta(days=2), 8)) == 0
+    assert digests_send(now=_at(day + dt.timedelta(days=2), 9)) == 1
     assert _digests()[-1].subject == "Your day, Tue 27 Oct: 1 overdue"
 
 
