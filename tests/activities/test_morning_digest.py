@@ -53,6 +53,8 @@ def _digests() -> list[Message]:
     return list(Message.objects.filter(subject__startswith="Your day").order_by("pk"))
 
 
+# db_worker closes a connection inside a transaction, which PostgreSQL does not survive
+@pytest.mark.django_db(transaction=True)
 def test_the_digest_lists_today_and_overdue_work_once_after_the_hour_through_smtp(
     rita: User,
     teammate: User,
