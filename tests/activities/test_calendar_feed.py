@@ -154,6 +154,7 @@ def test_the_query_count_does_not_grow_with_the_activities(rep: Any, bakery_deal
 def test_resetting_the_link_revokes_the_old_one(rep: Any, bakery_deal: Any):
     assert calendar_feed_url(rep) == "", "no feed until the user asks for one"
     old = _feed_of(rep)
+    assert f"/calendar/{calendar_feed_token(rep)}.ics" == old, "one feed, one stable URL"
     assert Client().get(old).status_code == 200
     new = _feed_of(rep)
     assert new != old
