@@ -199,6 +199,7 @@ WEBFORM_RATE_PER_IP = int(os.environ.get("WEBFORM_RATE_PER_IP", "10"))  # posts 
 WEBFORM_RATE_PER_FORM = int(os.environ.get("WEBFORM_RATE_PER_FORM", "100"))  # posts a minute
 BOOKING_RATE_PER_IP = int(os.environ.get("BOOKING_RATE_PER_IP", "10"))  # posts a minute
 BOOKING_VIEW_RATE_PER_IP = int(os.environ.get("BOOKING_VIEW_RATE_PER_IP", "120"))  # views a minute
+CALENDAR_FEED_RATE_PER_IP = int(os.environ.get("CALENDAR_FEED_RATE_PER_IP", "60"))  # a minute
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("imports/", include("closeloop.leads.import_urls")),
     path("trash/", core_views.trash, name="trash"),
     path("notifications/", include("closeloop.activities.urls")),
+    path("calendar/", include("closeloop.activities.calendar_urls")),
     path("outbox/", include("closeloop.messaging.urls")),
     path("email/", include("closeloop.messaging.compose_urls")),
     path("proposals/", include("closeloop.proposals.urls")),

@@ -48,6 +48,14 @@ class User(AbstractBaseUser):
     # IANA name ("Europe/Berlin"); empty means the server's TIME_ZONE. Pages, invites, booking
     # availability and the morning digest are in this zone.
     time_zone = models.CharField(max_length=64, blank=True)
+    # the secret in the private calendar feed URL; a new one revokes every old URL, 0 = no feed
+    calendar_feed_key = models.BigIntegerField(default=0)
+    # minutes before a meeting, demo or call its owner is emailed a reminder; 0 = off
+    reminder_minutes = models.PositiveSmallIntegerField(default=30)
+    # the morning digest of the day's and overdue work, sent once a local day after digest_hour
+    digest_enabled = models.BooleanField(default=False)
+    digest_hour = models.PositiveSmallIntegerField(default=7)
+    digest_sent_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(auto_now_add=True)
 

@@ -80,7 +80,13 @@ def activity_event(
     return event
 
 
-def calendar_build(events: Iterable[Event], *, method: str = "", name: str = "") -> bytes:
+def calendar_build(
+    events: Iterable[Event],
+    *,
+    method: str = "",
+    name: str = "",
+    properties: dict[str, Any] | None = None,
+) -> bytes:
     """A VCALENDAR of the events, with a VTIMEZONE for each zone they use."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -90,6 +96,8 @@ def calendar_build(events: Iterable[Event], *, method: str = "", name: str = "")
         calendar.add("method", method)
     if name:
         calendar.add("x-wr-calname", name)
+    for key, value in (properties or {}).items():
+        calendar.add(key, value)
     for event in events:
         calendar.add_component(event)
     calendar.add_missing_timezones()
@@ -103,7 +111,8 @@ def activity_ics(activity: Activity, method: str = "REQUEST") -> bytes:
     return calendar_build([event], method=method)
 
 
-def _when_text(activity: Activity, zone: Any) -> str:
+def activity_when_text(activity: Activity, zone: Any) -> str:
+    """When it is, in the reader's zone: "Tuesday 27 October 2026, 10:00–11:00 (Europe/Berlin)"."""
     assert activity.due_at is not None
     start = timezone.localtime(activity.due_at, zone)
     text = f"{start:%A %d %B %Y, %H:%M}"
@@ -145,14 +154,14 @@ def invite_send(
         if cancelled
         else ("Updated invitation" if activity.ics_sequence else "Invitation")
     )
-    subject = f"{verb}: {activity.subject} @ {_when_text(activity, activity.zone)}"
+    subject = f"{verb}: {activity.subject} @ {activity_when_text(activity, activity.zone)}"
     organizer_email, organizer_name = organizer_of(activity)
     messages = []
     for email, zone in recipients:
         lines = [
             f"{activity.subject}",
             "",
-            f"When: {_when_text(activity, zone)}",
+            f"When: {activity_when_text(activity, zone)}",
         ]
         if activity.location:
             lines.append(f"Where: {activity.location}")

@@ -108,6 +108,8 @@ def test_cancelling_sends_method_cancel_with_the_same_uid_and_a_higher_sequence(
         activity_complete(actor=rep, activity=cancelled)
 
 
+# db_worker closes a connection inside a transaction, which PostgreSQL does not survive
+@pytest.mark.django_db(transaction=True)
 def test_the_invite_arrives_with_its_ics_through_smtp(
     rep: Any, bakery_deal: Any, smtp_server: Server, django_capture_on_commit_callbacks: Any
 ):
@@ -145,6 +147,8 @@ def test_the_invite_arrives_with_its_ics_through_smtp(
     assert (str(event["uid"]), int(event["sequence"])) == (demo.ics_uid, 2)
 
 
+# db_worker closes a connection inside a transaction, which PostgreSQL does not survive
+@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_schedule_mails_nobody(rep: Any, bakery_deal: Any, smtp_server: Server):
     from django.db import transaction
 
