@@ -28,6 +28,7 @@ from closeloop.activities.models import Notification
 from closeloop.activities.services import activity_cancel, activity_schedule
 from closeloop.core.exceptions import DomainError
 from closeloop.leads.models import Lead
+from closeloop.pipeline.models import Pipeline, Stage
 from tests.factories import ContactEmailFactory, ContactFactory, DealFactory, UserFactory
 
 from .conftest import free_starts, hours, visitor
@@ -77,6 +78,21 @@ def test_a_known_contact_is_the_attendee_and_the_meeting_goes_on_their_open_deal
     activity = booking.activity
     assert activity.contact == contact and activity.deal == deal
     assert [a.contact for a in activity.attendees.all()] == [contact]
+
+
+def test_a_booked_demo_moves_the_open_deal_forward_to_the_demo_stage(berlin_rep, demo):
+    pipeline = Pipeline.objects.create(name="Installations")
+    qualified, demo_stage = (
+        Stage.objects.create(pipeline=pipeline, name=name, position=position)
+        for position, name in enumerate(["Qualified", "Demo"])
+    )
+    contact = ContactFactory(first_name="Vera", last_name="Known", owner=berlin_rep)
+    ContactEmailFactory(contact=contact, email="vera@visitor.example")
+    deal = DealFactory(owner=berlin_rep, contact=contact, stage=qualified)
+    book(demo, free_starts(demo)[0])
+    deal.refresh_from_db()
+    assert deal.stage == demo_stage
+    assert deal.stage_changes.filter(from_stage=qualified, to_stage=demo_stage).exists()
 
 
 def test_the_invite_goes_to_the_address_the_visitor_typed(berlin_rep, demo):

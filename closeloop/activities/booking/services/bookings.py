@@ -23,6 +23,7 @@ from closeloop.leads.services.sources import source_create
 from closeloop.people.models import Contact
 from closeloop.pipeline.choices import DealStatus
 
+from ...choices import ActivityKind
 from ...invites import invite_send
 from ...models import Activity
 from ...services import (
@@ -249,6 +250,8 @@ def _book(
         attendee_contacts=[record.contact] if record.contact else (),
         attendee_leads=[record.lead] if record.lead else (),
         send_invites=False,
+        # a booked demo on a known customer's open deal moves it forward to the demo stage
+        move_deal_to_demo=meeting_type.kind == ActivityKind.DEMO,
     )
     if record.contact is not None:
         # The invite goes where the visitor asked for it, not to the contact's primary address.
