@@ -245,7 +245,7 @@ TEXT_TERMS = (
 
 
 def _rows_diff(
-    old: Iterable[Row], new: Iterable[Row], show: Callable[[Row], str]
+    old: Iterable[Row] | None, new: Iterable[Row] | None, show: Callable[[Row], str]
 ) -> list[RowChange]:
     """Rows matched by label, in their order; a relabelled row is one removed, one added."""
     pairs, removed, added = _pair(list(old or []), list(new or []), lambda r: r.get("label"))
@@ -280,13 +280,12 @@ def version_diff(previous_snapshot: Row | None, snapshot: Row) -> VersionDiff:
     _lines_diff(diff, list(old.get("lines", [])), list(new.get("lines", [])))
     _totals_diff(diff, old.get("totals", {}), new.get("totals", {}))
     for name, label, show in SCALAR_TERMS:
-        if name == "net_days" and PaymentTermsKind.INSTALMENTS in (
-            old.get("payment_terms"),
-            new.get("payment_terms"),
-        ):
-            # net days say nothing while the customer pays in instalments
-            if old.get("payment_terms") == new.get("payment_terms"):
-                continue
+        # net days say nothing while the customer pays in instalments
+        both_instalments = (
+            old.get("payment_terms") == new.get("payment_terms") == PaymentTermsKind.INSTALMENTS
+        )
+        if name == "net_days" and both_instalments:
+            continue
         before, after = show(old.get(name)), show(new.get(name))
         if before != after:
             diff.terms.append(FieldChange(name, label, before, after))

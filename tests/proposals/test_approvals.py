@@ -90,9 +90,7 @@ def test_request_then_approve_lets_it_be_sent(generous: Any, rep: Any, manager: 
     assert approval.state == ApprovalState.APPROVED and approval.decided_by == manager
     assert send_blocker(generous, actor=rep) is None
     assert Notification.objects.filter(recipient=rep, kind="discount_decided").exists()
-    subjects = set(
-        Activity.objects.filter(deal=generous.deal).values_list("subject", flat=True)
-    )
+    subjects = set(Activity.objects.filter(deal=generous.deal).values_list("subject", flat=True))
     assert {
         "Discount approval requested: Website offer",
         "Discount approved: Website offer",
@@ -234,9 +232,7 @@ def test_the_inbox_shows_only_what_one_may_decide(
     assert "Website offer" in admin_client_.get(inbox).content.decode()
 
 
-def test_invisible_proposals_and_requests_are_404(
-    generous: Any, rep: Any, outsider_client: Any
-):
+def test_invisible_proposals_and_requests_are_404(generous: Any, rep: Any, outsider_client: Any):
     approval = approval_request(actor=rep, proposal=generous, reason="Please")
     assert outsider_client.get(reverse("proposals:versions", args=[generous.pk])).status_code == 404
     response = outsider_client.post(

@@ -136,7 +136,9 @@ def test_totals_changed_per_billing_kind():
     old = snapshot([line("A")])
     new = copy.deepcopy(old)
     new["totals"]["by_billing"][0].update(discount="10.00", tax="17.10", total="107.10")
-    new["totals"]["by_billing"].append({"billing": "monthly", "subtotal": "49.00", "total": "58.31"})
+    new["totals"]["by_billing"].append(
+        {"billing": "monthly", "subtotal": "49.00", "total": "58.31"}
+    )
     diff = version_diff(old, new)
     one_off, monthly = diff.totals
     assert one_off.label == "One-off"
@@ -161,7 +163,10 @@ def test_terms_schedule_and_texts():
         net_days=60,
         validity_days=14,
         valid_until="2026-12-14",
-        delivery=[{"label": "Design", "date": "2027-01-10"}, {"label": "Training", "offset_days": 50}],
+        delivery=[
+            {"label": "Design", "date": "2027-01-10"},
+            {"label": "Training", "offset_days": 50},
+        ],
         terms_conditions="New terms",
         intro="Hello again",
     )

@@ -34,7 +34,10 @@ def negotiated(rep: Any, bakery_deal: Any, web_template: Any, website: Any) -> A
     proposal_lines_set(
         actor=rep,
         proposal=proposal,
-        lines=[LineIn(product=website, discount_value="5"), LineIn(name="Training", unit_price="300")],
+        lines=[
+            LineIn(product=website, discount_value="5"),
+            LineIn(name="Training", unit_price="300"),
+        ],
     )
     proposal_update(actor=rep, proposal=proposal, payment_terms="net", instalments=[], net_days=60)
     version_freeze(actor=rep, proposal=proposal, note="Customer asked for net 60")

@@ -122,9 +122,7 @@ def approval_inbox(*, user: Any) -> QuerySet[DiscountApproval]:
     if me is None or me.role not in (Role.ADMIN, Role.MANAGER):
         return qs.none()
     if me.role == Role.MANAGER:
-        qs = qs.filter(
-            Q(proposal__deal__owner__teams__members=me) & ~Q(requested_by=me)
-        ).distinct()
+        qs = qs.filter(Q(proposal__deal__owner__teams__members=me) & ~Q(requested_by=me)).distinct()
     return qs.select_related("proposal__deal__owner", "requested_by").order_by("created_at", "pk")
 
 

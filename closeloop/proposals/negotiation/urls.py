@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
+    path("reports/", report_views.proposal_reports, name="reports"),
     path("approvals/<int:approval_pk>/decide/", views.approval_decision, name="approval_decide"),
     path("<int:pk>/approval/", views.approval_ask, name="approval_request"),
     path("<int:pk>/versions/", views.versions, name="versions"),

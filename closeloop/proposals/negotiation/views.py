@@ -61,7 +61,9 @@ def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 def version_note(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     page = found_or_404(version_page(user=request.user, proposal_pk=pk, number=number))
     try:
-        version_note_set(actor=request.user, version=page.version, note=request.POST.get("note", ""))
+        version_note_set(
+            actor=request.user, version=page.version, note=request.POST.get("note", "")
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -74,7 +76,9 @@ def version_note(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 def approval_ask(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = found_or_404(proposal_get(user=request.user, pk=pk))
     try:
-        approval_request(actor=request.user, proposal=proposal, reason=request.POST.get("reason", ""))
+        approval_request(
+            actor=request.user, proposal=proposal, reason=request.POST.get("reason", "")
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -110,5 +114,5 @@ def approvals(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "proposals/approvals.html",
-        {"approvals": approval_inbox(user=request.user), "nav": "approvals"},
+        {"approvals": approval_inbox(user=request.user), "nav": "proposals"},
     )

@@ -17,8 +17,10 @@ from .versions import MAX_NOTE
 def version_note_set(*, actor: Any, version: ProposalVersion, note: str) -> ProposalVersion:
     """Add or change the negotiation note of a sent version ("customer asked for net 60");
     the version's content stays frozen, and the change is on the deal's timeline."""
-    version = ProposalVersion.objects.select_for_update().select_related("proposal__deal").get(
-        pk=version.pk
+    version = (
+        ProposalVersion.objects.select_for_update()
+        .select_related("proposal__deal")
+        .get(pk=version.pk)
     )
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
