@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from closeloop.activities.models import Activity
 from closeloop.core.exceptions import DomainError
-from closeloop.proposals.choices import ResponseKind
-from closeloop.proposals.models import ProposalResponse
+from closeloop.proposals.choices import ProposalStatus, ResponseKind
+from closeloop.proposals.models import Proposal, ProposalResponse
 from closeloop.proposals.services import (
     LineIn,
     proposal_create,
@@ -120,3 +120,10 @@ def test_the_side_panel_lists_the_versions(negotiated: Any, rep_client: Any):
     html = rep_client.get(reverse("proposals:detail", args=[negotiated.pk])).content.decode()
     assert "Version 1" in html and "Version 2" in html
     assert "1 answer" in html
+
+
+def test_an_accepted_proposal_needs_no_approval(negotiated: Any, rep_client: Any):
+    Proposal.objects.filter(pk=negotiated.pk).update(status=ProposalStatus.ACCEPTED)
+    html = rep_client.get(reverse("proposals:detail", args=[negotiated.pk])).content.decode()
+    assert "The proposal is accepted; nothing more to approve." in html
+    assert "Request approval" not in html

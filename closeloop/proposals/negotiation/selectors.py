@@ -71,6 +71,7 @@ class SidePanel:
     """What the proposal page's side panel shows: versions, and the discount approval state."""
 
     proposal: Proposal
+    editable: bool
     versions: list[ProposalVersion]
     approvals: list[DiscountApproval]
     problems: list[str]
@@ -99,6 +100,7 @@ def proposal_side(*, user: Any, proposal: Proposal) -> SidePanel:
     deciders = {a.pk for a in approvers_of(proposal)} if waiting else set()
     return SidePanel(
         proposal=proposal,
+        editable=editable,
         versions=list(version_list(proposal=proposal)),
         approvals=approvals,
         problems=problems,
