@@ -14,7 +14,7 @@ from ..choices import ApprovalState
 from ..diff import VersionDiff, version_diff
 from ..models import DiscountApproval, Proposal, ProposalVersion
 from ..selectors import proposal_get, proposal_list
-from ..services import approvers_of, discount_problems, send_blocker
+from ..services import approvers_of, discount_problems, proposal_fingerprint, send_blocker
 from ..services.proposals import EDITABLE
 
 
@@ -83,8 +83,6 @@ class SidePanel:
 
 def proposal_side(*, user: Any, proposal: Proposal) -> SidePanel:
     """The side panel of a proposal the user may see (the page got it through `proposal_get`)."""
-    from ..services import proposal_fingerprint
-
     editable = proposal.status in EDITABLE
     problems = discount_problems(proposal, actor=user) if editable else []
     approvals = list(
