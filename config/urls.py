@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/", include("closeloop.core.settings_urls")),
     path("people/", include("closeloop.people.urls")),
     path("deals/", include("closeloop.pipeline.urls")),
+    path("proposals/", include("closeloop.proposals.urls")),
     path("leads/", include("closeloop.leads.urls")),
     path("duplicates/", include("closeloop.leads.duplicate_urls")),
     path("", include("closeloop.leads.webform_urls")),

@@ -1,9 +1,11 @@
 """Proposals under /proposals/ (namespace `proposals`): the catalogue and template settings,
-starting a proposal on a deal, the proposal page and material downloads."""
+starting a proposal on a deal, the proposal page, material downloads, and the negotiation pages
+(versions, approvals, reports)."""
 
 from django.urls import path
 
 from . import catalogue_views, editor_views
+from .negotiation.urls import urlpatterns as negotiation_urlpatterns
 
 app_name = "proposals"
 
@@ -26,4 +28,5 @@ urlpatterns = [
     path("<int:pk>/totals/", editor_views.proposal_totals, name="totals"),
     path("<int:pk>/materials/", editor_views.proposal_materials, name="materials"),
     path("materials/<int:pk>/", editor_views.material_download, name="material_download"),
+    *negotiation_urlpatterns,
 ]

@@ -1,0 +1,1 @@
+"""Negotiating a proposal: its versions and what changed, and discount approvals."""
