@@ -21,7 +21,6 @@ urlpatterns = [
     path("calendar/", include("closeloop.activities.calendar_urls")),
     path("outbox/", include("closeloop.messaging.urls")),
     path("email/", include("closeloop.messaging.compose_urls")),
-    path("proposals/", include("closeloop.proposals.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
