@@ -21,6 +21,38 @@ class PipelineForm(forms.Form):
     )  # fmt: skip
 
 
+class PipelineAutomationForm(forms.Form):
+    """What proposals do to the pipeline's deals; the stages are this pipeline's own."""
+
+    win_on_acceptance = forms.BooleanField(
+        required=False, label="Win the deal when the customer accepts a proposal",
+        help_text="The deal's value becomes the accepted proposal's one-off total.",
+    )  # fmt: skip
+    proposal_stage = forms.ModelChoiceField(
+        queryset=Stage.objects.none(), required=False, empty_label="Don't move",
+        label="Sending the first proposal moves the deal to",
+    )  # fmt: skip
+    negotiation_stage = forms.ModelChoiceField(
+        queryset=Stage.objects.none(), required=False, empty_label="Don't move",
+        label="Sending a revised version moves the deal to",
+        help_text="Deals only move forward, never back.",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, pipeline: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stages = pipeline.stages.order_by("position", "pk")
+        self.fields["proposal_stage"].queryset = stages
+        self.fields["negotiation_stage"].queryset = stages
+
+    @classmethod
+    def initial_for(cls, pipeline: Any) -> dict[str, Any]:
+        return {
+            "win_on_acceptance": pipeline.win_on_acceptance,
+            "proposal_stage": pipeline.proposal_stage_id,
+            "negotiation_stage": pipeline.negotiation_stage_id,
+        }
+
+
 class StageForm(forms.Form):
     """Probability and days to rot are only parsed here; their limits are the service's rules."""
 

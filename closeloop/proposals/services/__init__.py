@@ -12,10 +12,20 @@ from .proposals import (
     proposal_update,
     totals_of,
 )
+from .responses import (
+    ResponseRefused,
+    Visitor,
+    proposal_accept,
+    proposal_decline,
+    proposal_request_changes,
+)
+from .sending import proposal_send
 from .versions import version_freeze, version_snapshot
 
 __all__ = [
     "LineIn",
+    "ResponseRefused",
+    "Visitor",
     "approval_decide",
     "approval_request",
     "approvers_of",
@@ -23,10 +33,14 @@ __all__ = [
     "discount_problems",
     "product_create",
     "product_update",
+    "proposal_accept",
     "proposal_create",
+    "proposal_decline",
     "proposal_fingerprint",
     "proposal_lines_set",
     "proposal_lock",
+    "proposal_request_changes",
+    "proposal_send",
     "proposal_update",
     "send_blocker",
     "template_save",
