@@ -16,8 +16,8 @@ from closeloop.proposals.services import (
     proposal_accept,
     proposal_create,
     proposal_send,
+    responses,
 )
-from closeloop.proposals.services import responses
 
 
 @pytest.mark.django_db(transaction=True)

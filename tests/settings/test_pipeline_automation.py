@@ -1,4 +1,4 @@
-"""The proposal automation settings of a pipeline: win on acceptance, proposal and negotiation stages."""
+"""A pipeline's proposal automation: win on acceptance, the proposal and negotiation stages."""
 
 from __future__ import annotations
 
