@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -99,7 +100,7 @@ def pdf(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def material(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+def material(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     """A material listed in this version (only those), as a download."""
     version = _version(request, token)
     if isinstance(version, HttpResponse):
@@ -117,7 +118,7 @@ def _answer(request: HttpRequest, token: str, form: str) -> HttpResponse:
     if isinstance(version, HttpResponse):
         return version
     post = request.POST
-    values = {
+    values: dict[str, Any] = {
         "form": form,
         "name": post.get("name", ""),
         "consent": post.get("consent") == "on",
