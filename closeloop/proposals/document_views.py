@@ -22,7 +22,7 @@ from .pdf import document_pdf
 from .selectors import proposal_get
 from .send_forms import ProposalSendForm
 from .services import proposal_send, send_blocker
-from .services.sending import default_recipient
+from .services.sending import CLOSED, default_recipient
 from .version_files import pdf_response, pdf_unavailable, version_pdf_response
 
 
@@ -107,7 +107,7 @@ def send_panel_context(proposal: Proposal, *, user: Any, form: ProposalSendForm 
         "blocker": send_blocker(proposal, actor=user),
         "default_to": default_recipient(proposal.deal),
         "send_form": form or ProposalSendForm(initial={"next": next_url}),
-        "closed": proposal.status in ("accepted", "declined"),
+        "closed": proposal.status in CLOSED,
     }
 
 

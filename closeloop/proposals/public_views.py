@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -113,6 +115,16 @@ def material(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     return material_response(found)
 
 
+def _ip(request: HttpRequest) -> str | None:
+    """The client's address as recorded with an answer (None when the server gives none)."""
+    address = client_ip(request)
+    try:
+        validate_ipv46_address(address)
+    except ValidationError:
+        return None
+    return address
+
+
 def _answer(request: HttpRequest, token: str, form: str) -> HttpResponse:
     version = _version(request, token)
     if isinstance(version, HttpResponse):
@@ -125,11 +137,11 @@ def _answer(request: HttpRequest, token: str, form: str) -> HttpResponse:
         "reason": post.get("reason", ""),
         "comment": post.get("comment", ""),
     }
-    visitor = Visitor(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
+    visitor = Visitor(ip=_ip(request), user_agent=request.headers.get("User-Agent", ""))
     try:
         # counted before (and outside) the answer's transaction, so refused tries count too
         rate_limit_enforce(
-            key=f"proposal:ip:{visitor.ip}",
+            key=f"proposal:ip:{visitor.ip or 'unknown'}",
             limit=int(getattr(settings, "PROPOSAL_RATE_PER_IP", 20)),
             message="Too many answers from your network. Please wait a minute and try again.",
         )

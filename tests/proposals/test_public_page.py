@@ -256,3 +256,20 @@ def test_only_the_versions_materials_download_and_only_as_attachments(
     assert download["Content-Type"] == "application/octet-stream"
     assert download["X-Content-Type-Options"] == "nosniff"
     assert client.get(url(version, "material", other.pk)).status_code == 404
+
+
+def test_an_answer_without_a_client_address_is_still_recorded(client: Client, sent: Any):
+    response = client.post(
+        url(sent, "accept"), {"name": "Lena Lind", "consent": "on"}, REMOTE_ADDR=""
+    )
+    assert response.status_code == 302
+    assert ProposalResponse.objects.get().ip_address is None
+
+
+def test_the_page_reads_a_fixed_number_of_queries(
+    client: Client, sent: Any, rep: Any, django_assert_max_num_queries: Any
+):
+    for _ in range(3):
+        proposal_send(actor=rep, proposal=sent.proposal)
+    with django_assert_max_num_queries(6):
+        assert client.get(url(sent)).status_code == 200
