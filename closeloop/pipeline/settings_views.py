@@ -73,7 +73,7 @@ def _render_pipelines(
         "create_form": forms.get("create_form") or PipelineCreateForm(auto_id="id_new_%s"),
         "automation_form": forms.get("automation_form") or (
             PipelineAutomationForm(
-                initial=PipelineAutomationForm.initial_for(pipeline), pipeline=pipeline,
+                initial=PipelineAutomationForm.initial_for(pipeline), stages=stages,
                 auto_id="id_auto_%s",
             ) if pipeline else None
         ),
@@ -132,7 +132,9 @@ def pipeline_update(request: HttpRequest, pk: int) -> HttpResponse:
 def pipeline_automation(request: HttpRequest, pk: int) -> HttpResponse:
     """The proposal automation settings of one pipeline."""
     pipeline = found_or_404(Pipeline.objects.filter(pk=pk).first())
-    form = PipelineAutomationForm(request.POST, pipeline=pipeline, auto_id="id_auto_%s")
+    form = PipelineAutomationForm(
+        request.POST, stages=list(pipeline.stages.order_by("position", "pk")), auto_id="id_auto_%s"
+    )
     if form.is_valid():
         try:
             services.pipeline_automation_set(
