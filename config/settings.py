@@ -200,6 +200,9 @@ WEBFORM_RATE_PER_FORM = int(os.environ.get("WEBFORM_RATE_PER_FORM", "100"))  # p
 BOOKING_RATE_PER_IP = int(os.environ.get("BOOKING_RATE_PER_IP", "10"))  # posts a minute
 BOOKING_VIEW_RATE_PER_IP = int(os.environ.get("BOOKING_VIEW_RATE_PER_IP", "120"))  # views a minute
 CALENDAR_FEED_RATE_PER_IP = int(os.environ.get("CALENDAR_FEED_RATE_PER_IP", "60"))  # a minute
+# how long a proposal link sent to a customer opens at all; acceptance also ends at validity
+PROPOSAL_LINK_DAYS = int(os.environ.get("PROPOSAL_LINK_DAYS", "180"))
+PROPOSAL_RATE_PER_IP = int(os.environ.get("PROPOSAL_RATE_PER_IP", "20"))  # answers a minute
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))

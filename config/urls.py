@@ -21,6 +21,8 @@ urlpatterns = [
     path("calendar/", include("closeloop.activities.calendar_urls")),
     path("outbox/", include("closeloop.messaging.urls")),
     path("email/", include("closeloop.messaging.compose_urls")),
+    path("proposals/", include("closeloop.proposals.document_urls")),
+    path("p/", include("closeloop.proposals.public_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

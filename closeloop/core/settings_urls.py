@@ -13,6 +13,11 @@ urlpatterns = [
     path("", pipeline_views.pipelines, name="pipelines"),
     path("pipelines/new/", pipeline_views.pipeline_create, name="pipeline_create"),
     path("pipelines/<int:pk>/", pipeline_views.pipeline_update, name="pipeline_update"),
+    path(
+        "pipelines/<int:pk>/automation/",
+        pipeline_views.pipeline_automation,
+        name="pipeline_automation",
+    ),
     path("pipelines/<int:pk>/stages/new/", pipeline_views.stage_create, name="stage_create"),
     path("stages/<int:pk>/", pipeline_views.stage_edit, name="stage_edit"),
     path("stages/<int:pk>/move/", pipeline_views.stage_move, name="stage_move"),

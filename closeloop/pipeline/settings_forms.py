@@ -21,6 +21,47 @@ class PipelineForm(forms.Form):
     )  # fmt: skip
 
 
+class PipelineAutomationForm(forms.Form):
+    """What proposals do to the pipeline's deals; the stages offered are this pipeline's own
+    (given as a list the page has already read, so the two menus cost no query)."""
+
+    win_on_acceptance = forms.BooleanField(
+        required=False, label="Win the deal when the customer accepts a proposal",
+        help_text="The deal's value becomes the accepted proposal's one-off total.",
+    )  # fmt: skip
+    proposal_stage = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False,
+        label="Sending the first proposal moves the deal to",
+    )  # fmt: skip
+    negotiation_stage = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False,
+        label="Sending a revised version moves the deal to",
+        help_text="Deals only move forward, never back.",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, stages: list[Stage], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stages = {stage.pk: stage for stage in stages}
+        choices = [("", "Don't move"), *((stage.pk, stage.name) for stage in stages)]
+        self.fields["proposal_stage"].choices = choices
+        self.fields["negotiation_stage"].choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("proposal_stage", "negotiation_stage"):
+            if name in data:
+                data[name] = self.stages.get(data[name]) if data[name] else None
+        return data
+
+    @classmethod
+    def initial_for(cls, pipeline: Any) -> dict[str, Any]:
+        return {
+            "win_on_acceptance": pipeline.win_on_acceptance,
+            "proposal_stage": pipeline.proposal_stage_id,
+            "negotiation_stage": pipeline.negotiation_stage_id,
+        }
+
+
 class StageForm(forms.Form):
     """Probability and days to rot are only parsed here; their limits are the service's rules."""
 

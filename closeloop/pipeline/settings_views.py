@@ -24,6 +24,7 @@ from .selectors import lost_reason_list_with_deal_counts, pipeline_list, stage_l
 from .settings_forms import (
     LostReasonCreateForm,
     LostReasonForm,
+    PipelineAutomationForm,
     PipelineCreateForm,
     PipelineForm,
     StageDeleteForm,
@@ -70,6 +71,12 @@ def _render_pipelines(
         ),
         "stage_form": forms.get("stage_form") or StageForm(auto_id="id_stage_%s"),
         "create_form": forms.get("create_form") or PipelineCreateForm(auto_id="id_new_%s"),
+        "automation_form": forms.get("automation_form") or (
+            PipelineAutomationForm(
+                initial=PipelineAutomationForm.initial_for(pipeline), stages=stages,
+                auto_id="id_auto_%s",
+            ) if pipeline else None
+        ),
     }  # fmt: skip
     return render(request, "settings/pipelines.html", context)
 
@@ -118,6 +125,27 @@ def pipeline_update(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Pipeline “{pipeline.name}” saved.")
             return redirect(_pipeline_url(pipeline))
     return _render_pipelines(request, pipeline, pipeline_form=form)
+
+
+@setup_role_required
+@require_POST
+def pipeline_automation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The proposal automation settings of one pipeline."""
+    pipeline = found_or_404(Pipeline.objects.filter(pk=pk).first())
+    form = PipelineAutomationForm(
+        request.POST, stages=list(pipeline.stages.order_by("position", "pk")), auto_id="id_auto_%s"
+    )
+    if form.is_valid():
+        try:
+            services.pipeline_automation_set(
+                actor=request.user, pipeline=pipeline, **form.cleaned_data
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"Proposal automation of “{pipeline.name}” saved.")
+            return redirect(_pipeline_url(pipeline))
+    return _render_pipelines(request, pipeline, automation_form=form)
 
 
 @setup_role_required

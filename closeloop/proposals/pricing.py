@@ -196,3 +196,13 @@ def proposal_totals(lines: Iterable[PricedLine], currency: str) -> ProposalTotal
         lines=line_totals,
         by_billing=sorted(groups.values(), key=lambda g: order.index(g.billing)),
     )
+
+
+def instalment_amounts(total: Decimal, percents: Iterable[Decimal], currency: str) -> list[Decimal]:
+    """What each instalment comes to: its percentage of the total, rounded by the rule above,
+    except the last, which takes what is left so the instalments always add up to the total."""
+    shares = [Decimal(p) for p in percents]
+    amounts = [money_round(total * share / HUNDRED, currency) for share in shares[:-1]]
+    if shares:
+        amounts.append(total - sum(amounts, ZERO))
+    return amounts

@@ -55,3 +55,11 @@ def web_template(admin: Any, website: Product, hosting: Product) -> ProposalTemp
         validity_days=21,
         lines=[LineIn(product=website), LineIn(product=hosting, quantity="12")],
     )
+
+
+@pytest.fixture(autouse=True)
+def _pipeline_defaults(db: None) -> None:
+    """The default pipeline exists (a transactional test may have flushed the migrations' rows)."""
+    from closeloop.pipeline.services import workspace_defaults_ensure
+
+    workspace_defaults_ensure()

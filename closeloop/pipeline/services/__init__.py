@@ -14,6 +14,7 @@ from .deals import (
 from .setup import (
     lost_reason_create,
     lost_reason_update,
+    pipeline_automation_set,
     pipeline_create,
     pipeline_update,
     stage_create,
@@ -35,6 +36,7 @@ __all__ = [
     "deal_update",
     "lost_reason_create",
     "lost_reason_update",
+    "pipeline_automation_set",
     "pipeline_create",
     "pipeline_update",
     "stage_create",

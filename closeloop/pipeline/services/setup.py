@@ -88,6 +88,42 @@ def pipeline_update(*, actor: Any, pipeline: Pipeline, name: str, is_default: bo
 
 
 @transaction.atomic
+def pipeline_automation_set(
+    *,
+    actor: Any,
+    pipeline: Pipeline,
+    win_on_acceptance: bool,
+    proposal_stage: Stage | None,
+    negotiation_stage: Stage | None,
+) -> Pipeline:
+    """What proposals do to this pipeline's deals: win on acceptance, and the stages sending
+    the first and a later version moves them to (each a stage of this pipeline, or none)."""
+    _require_setup_role(actor)
+    for name, stage in (
+        ("proposal_stage", proposal_stage),
+        ("negotiation_stage", negotiation_stage),
+    ):
+        if stage is not None and stage.pipeline_id != pipeline.pk:
+            raise DomainError(f"“{stage}” is not a stage of “{pipeline}”.", field=name)
+    if (
+        proposal_stage is not None
+        and negotiation_stage is not None
+        and negotiation_stage.position < proposal_stage.position
+    ):
+        raise DomainError(
+            "The negotiation stage comes before the proposal stage; deals only move forward.",
+            field="negotiation_stage",
+        )
+    pipeline.win_on_acceptance = win_on_acceptance
+    pipeline.proposal_stage = proposal_stage
+    pipeline.negotiation_stage = negotiation_stage
+    pipeline.save(
+        update_fields=["win_on_acceptance", "proposal_stage", "negotiation_stage", "updated_at"]
+    )
+    return pipeline
+
+
+@transaction.atomic
 def stage_create(
     *,
     actor: Any,

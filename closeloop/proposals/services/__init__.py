@@ -20,10 +20,20 @@ from .proposals import (
     proposal_update,
     totals_of,
 )
+from .responses import (
+    ResponseRefused,
+    Visitor,
+    proposal_accept,
+    proposal_decline,
+    proposal_request_changes,
+)
+from .sending import proposal_send
 from .versions import version_freeze, version_snapshot
 
 __all__ = [
     "LineIn",
+    "ResponseRefused",
+    "Visitor",
     "approval_decide",
     "approval_request",
     "approvers_of",
@@ -32,13 +42,17 @@ __all__ = [
     "material_upload",
     "product_create",
     "product_update",
+    "proposal_accept",
     "proposal_create",
+    "proposal_decline",
     "proposal_edit",
     "proposal_fingerprint",
     "proposal_lines_set",
     "proposal_lock",
     "proposal_material_remove",
     "proposal_materials_add",
+    "proposal_request_changes",
+    "proposal_send",
     "proposal_update",
     "send_blocker",
     "template_material_remove",
