@@ -16,6 +16,8 @@ urlpatterns = [
     path("imports/", include("closeloop.leads.import_urls")),
     path("trash/", core_views.trash, name="trash"),
     path("notifications/", include("closeloop.activities.urls")),
+    path("activities/", include("closeloop.activities.activity_urls")),
+    path("work/", include("closeloop.activities.work_urls")),
     path("outbox/", include("closeloop.messaging.urls")),
     path("email/", include("closeloop.messaging.compose_urls")),
     path("api/v1/", api.urls),
