@@ -130,7 +130,8 @@ class ScheduleForm(DomainErrorForm):
             self.fields["move_to_demo"].help_text = "For a demo only."
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         day, start = data.get("date"), data.get("start")
         if day is None or start is None:
             return data
@@ -155,7 +156,8 @@ class RescheduleForm(DomainErrorForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("date") and data.get("start"):
             data["starts_at"] = aware(data["date"], data["start"], data.get("time_zone") or "")
         return data

@@ -72,7 +72,7 @@ def deal_marks_filter(
     if mark == "no_next_step":
         return qs.filter(~Exists(Activity.objects.filter(open_planned(), deal=OuterRef("pk"))))
     if mark == "overdue":
-        return qs.filter(next_due_at__lt=now)
+        return qs.filter(Q(next_due_at__lt=now))
     if mark == "rotting":
         # one condition per stage that rots: its own number of days (a handful of rows)
         rotting = Q(pk__in=[])

@@ -151,8 +151,14 @@ def test_the_activity_page_shows_details_and_history_and_reschedules_keeping_the
     rep: Any, rep_client: Any, bakery_deal: Any
 ):
     start = dt.datetime(2026, 12, 3, 10, tzinfo=BERLIN)
-    meeting = _plan(rep, bakery_deal, starts_at=start, ends_at=start + dt.timedelta(minutes=45),
-                    location="Bakery, Main St 1", attendee_contacts=[bakery_deal.contact])  # fmt: skip
+    meeting = _plan(
+        rep,
+        bakery_deal,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=45),
+        location="Bakery, Main St 1",
+        attendee_contacts=[bakery_deal.contact],
+    )
     url = reverse("activity:detail", args=[meeting.pk])
     html = rep_client.get(url).content.decode()
     assert "Kick-off" in html and "Lena Lind" in html and "New website" in html
