@@ -19,6 +19,8 @@ urlpatterns = [
     path("trash/", core_views.trash, name="trash"),
     path("notifications/", include("closeloop.activities.urls")),
     path("calendar/", include("closeloop.activities.calendar_urls")),
+    path("activities/", include("closeloop.activities.activity_urls")),
+    path("work/", include("closeloop.activities.work_urls")),
     path("outbox/", include("closeloop.messaging.urls")),
     path("email/", include("closeloop.messaging.compose_urls")),
     path("proposals/", include("closeloop.proposals.document_urls")),

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from closeloop.core.models import TimestampedModel
 from closeloop.core.zones import zone_or_default
@@ -69,6 +70,11 @@ class Activity(TimestampedModel):
     ics_uid = models.CharField(max_length=255, blank=True)
     ics_sequence = models.PositiveIntegerField(default=0)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # a change entry (rescheduled, done, cancelled) names the planned activity it is about,
+    # so the activity's page can show its own history
+    about = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -98,6 +104,17 @@ class Activity(TimestampedModel):
     @property
     def is_open(self) -> bool:
         return self.due_at is not None and self.done_at is None and not self.outcome
+
+    @property
+    def state(self) -> str:
+        """open, overdue, done or cancelled (empty for notes and other unplanned entries)."""
+        if self.due_at is None:
+            return ""
+        if self.outcome == ActivityOutcome.CANCELLED:
+            return "cancelled"
+        if self.done_at is not None or self.outcome:
+            return "done"
+        return "overdue" if self.due_at < timezone.now() else "open"
 
     @property
     def zone(self) -> ZoneInfo:

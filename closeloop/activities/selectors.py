@@ -3,9 +3,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 
-from .models import Activity, Notification
+from closeloop.accounts.choices import Role
+
+from .choices import ActivityOutcome
+from .models import Activity, ActivityAttendee, Notification
 
 
 def notification_list(*, user: Any) -> QuerySet[Notification]:
@@ -42,3 +45,94 @@ def activity_busy_intervals(
 
 
 _NO_END = dt.timedelta(minutes=30)
+
+
+def planned_attendees_attach(entries: list[Activity]) -> list[Activity]:
+    """Load the attendees of a timeline's planned entries (one query, none without any)."""
+    prefetch_related_objects([e for e in entries if e.due_at is not None], "attendees")
+    return entries
+
+
+def activity_visible_to(user: Any) -> QuerySet[Activity]:
+    """Activities `user` may see: ones they own, recorded or attend, and ones on records they
+    may see. An activity on a deal follows the deal (as on the organization's timeline, a
+    private deal's meeting does not show through its shared organization); one without a deal
+    shows when its lead, contact or organization does. One query: the rules are subqueries."""
+    from closeloop.accounts.visibility import owner_filter
+    from closeloop.leads.models import Lead
+    from closeloop.people.models import Contact, Organization
+    from closeloop.pipeline.models import Deal
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Activity.objects.none()
+    everything = owner_filter(user)
+    deals = Deal.objects.visible_to(user).values("pk")
+    on_records = Q(deal__isnull=False, deal__in=deals) | Q(
+        Q(deal__isnull=True)
+        & (
+            Q(lead__in=Lead.objects.visible_to(user).values("pk"))
+            | Q(contact__in=Contact.objects.visible_to(user).values("pk"))
+            | Q(organization__in=Organization.objects.visible_to(user).values("pk"))
+        )
+    )
+    if everything is None and user.role == Role.ADMIN:
+        return Activity.objects.all()
+    mine = Q(owner=user) | Q(actor=user)
+    attending = Exists(ActivityAttendee.objects.filter(activity=OuterRef("pk"), user=user))
+    return Activity.objects.filter(mine | attending | on_records)
+
+
+def activity_get(*, user: Any, pk: int) -> Activity | None:
+    """One activity if `user` may see it, with its records, people and attendees."""
+    return (
+        activity_visible_to(user)
+        .select_related("owner", "actor", "deal", "contact", "organization", "lead")
+        .prefetch_related("attendees__contact", "attendees__user", "attendees__lead")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def activity_history(*, activity: Activity) -> QuerySet[Activity]:
+    """The change entries (rescheduled, done, cancelled) about one planned activity, in order."""
+    return activity.changes.select_related("actor").order_by("created_at", "pk")
+
+
+def activity_open_for(*, user: Any, owner: Any) -> QuerySet[Activity]:
+    """A person's open planned work that `user` may see, earliest first, with what a row shows."""
+    return (
+        activity_visible_to(user)
+        .filter(open_planned(), owner=owner)
+        .select_related("owner", "deal", "contact", "organization", "lead")
+        .prefetch_related("attendees")
+        .order_by("due_at", "pk")
+    )
+
+
+def activity_calendar(
+    *, user: Any, person: Any, start: dt.datetime, end: dt.datetime
+) -> list[Activity]:
+    """Planned work `person` owns or attends that starts in [start, end) and `user` may see,
+    cancelled ones left out."""
+    attending = ActivityAttendee.objects.filter(user=person).values("activity_id")
+    return list(
+        activity_visible_to(user)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .exclude(outcome=ActivityOutcome.CANCELLED)
+        .filter(Q(owner=person) | Q(pk__in=attending))
+        .select_related("owner", "deal", "contact", "organization", "lead")
+        .order_by("due_at", "pk")
+    )
+
+
+def work_people(*, user: Any) -> QuerySet[Any]:
+    """Whose "My work" `user` may open: their own; a manager their teams' members; an admin
+    everyone active."""
+    from closeloop.accounts.models import User
+
+    qs = User.objects.filter(is_active=True)
+    if user.role == Role.ADMIN:
+        return qs.order_by("full_name", "email")
+    if user.role == Role.MANAGER:
+        return qs.filter(Q(pk=user.pk) | Q(teams__members=user)).distinct().order_by("full_name")
+    return qs.filter(pk=user.pk)

@@ -133,10 +133,13 @@ def lead_get_with_trashed(*, user: Any, pk: int) -> Lead | None:
 
 def lead_timeline(*, lead: Lead, limit: int = 200) -> list[Any]:
     """A lead's activities, newest first (the caller has checked the lead is visible)."""
+    from closeloop.activities.selectors import planned_attendees_attach
     from closeloop.messaging.timeline_files import timeline_files_attach
 
-    entries = list(lead.activities.select_related("actor").order_by("-created_at", "-pk")[:limit])
-    return timeline_files_attach(entries)
+    entries = list(
+        lead.activities.select_related("actor", "owner").order_by("-created_at", "-pk")[:limit]
+    )
+    return timeline_files_attach(planned_attendees_attach(entries))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from closeloop.activities.models import Activity
+from closeloop.activities.selectors import planned_attendees_attach
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Deal
 from closeloop.pipeline.selectors import deal_queryset
@@ -168,6 +169,8 @@ def people_timeline(
     from closeloop.messaging.timeline_files import timeline_files_attach
 
     entries = list(
-        qs.select_related("actor", "deal", "contact").order_by("-created_at", "-pk")[:limit]
+        qs.select_related("actor", "owner", "deal", "contact").order_by("-created_at", "-pk")[
+            :limit
+        ]
     )
-    return timeline_files_attach(entries)
+    return timeline_files_attach(planned_attendees_attach(entries))

@@ -11,9 +11,11 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from closeloop.activities.models import Activity
+from closeloop.activities.selectors import planned_attendees_attach
 from closeloop.core.http import query_date, query_int
 
 from .choices import DealStatus
+from .deal_marks import MARKS, deal_marks_annotate, deal_marks_filter, deal_marks_set
 from .models import Deal, LostReason, Pipeline, Stage, StageChange
 
 BOARD_PAGE_SIZE = 50
@@ -50,6 +52,7 @@ class DealFilters:
     sort: str = "-created"
     closed_from: dt.date | None = None  # won_at / lost_at on or after (with status won / lost)
     closed_to: dt.date | None = None
+    mark: str = ""  # no_next_step, overdue or rotting (open deals only)
 
     @classmethod
     def from_query(cls, params: Any) -> DealFilters:
@@ -57,6 +60,7 @@ class DealFilters:
 
         status = params.get("status") or None
         sort = params.get("sort") or "-created"
+        mark = params.get("mark") or ""
         return cls(
             closed_from=query_date(params, "closed_from"),
             closed_to=query_date(params, "closed_to"),
@@ -68,6 +72,7 @@ class DealFilters:
             mine=params.get("mine") in ("1", "on", "true"),
             q=(params.get("q") or "").strip()[:200],
             sort=sort if sort in SORTS else "-created",
+            mark=mark if mark in dict(MARKS) else "",
         )
 
 
@@ -77,14 +82,17 @@ def deal_queryset(*, user: Any) -> QuerySet[Deal]:
 
 
 def deal_get(*, user: Any, pk: int) -> Deal | None:
-    """One deal if `user` may see it, with what its page shows; None otherwise."""
-    return (
-        deal_queryset(user=user)
+    """One deal if `user` may see it, with what its page shows and its marks; None otherwise."""
+    deal = (
+        deal_marks_annotate(deal_queryset(user=user))
         .select_related("organization", "contact", "owner", "pipeline", "stage", "lost_reason")
         .select_related("source", "campaign")
         .filter(pk=pk)
         .first()
     )
+    if deal is not None:
+        deal_marks_set([deal])
+    return deal
 
 
 def _apply_filters(qs: QuerySet[Deal], *, user: Any, filters: DealFilters) -> QuerySet[Deal]:
@@ -115,8 +123,12 @@ def _apply_filters(qs: QuerySet[Deal], *, user: Any, filters: DealFilters) -> Qu
 
 
 def deal_list(*, user: Any, filters: DealFilters) -> QuerySet[Deal]:
-    """Deals for the list view and CSV export, filtered and sorted."""
+    """Deals for the list view and CSV export, filtered and sorted, each with its next step and
+    marks (deal_marks_set on the page's rows adds the flags)."""
     qs = _apply_filters(deal_queryset(user=user), user=user, filters=filters)
+    qs = deal_marks_annotate(qs)
+    if filters.mark:
+        qs = deal_marks_filter(qs, filters.mark)
     return qs.select_related(
         "organization", "contact", "owner", "pipeline", "stage", "lost_reason"
     ).order_by(SORTS[filters.sort], "-pk")
@@ -157,7 +169,7 @@ class Board:
 
 
 def _mark_days_in_stage(cards: list[Deal], now: dt.datetime | None = None) -> list[Deal]:
-    """Set days_in_stage and is_rotting on cards from their stage history (one query).
+    """Set days_in_stage on cards from their stage history (one query), and their marks.
 
     A card entered its stage at the latest history row that moved it *into* that stage; status
     changes (won, lost, reopened) within the stage do not restart the clock.
@@ -176,8 +188,7 @@ def _mark_days_in_stage(cards: list[Deal], now: dt.datetime | None = None) -> li
     for card in cards:
         since = entered.get((card.pk, card.stage_id)) or card.created_at
         card.days_in_stage = max((now - since).days, 0)  # type: ignore[attr-defined]
-        rot = card.stage.rot_days
-        card.is_rotting = bool(rot and card.days_in_stage > rot)  # type: ignore[attr-defined]
+    deal_marks_set(cards, now)
     return cards
 
 
@@ -205,7 +216,7 @@ CARD_FIELDS = (
 def _cards(qs: QuerySet[Deal], *, stage: Stage, offset: int, limit: int) -> list[Deal]:
     # Only what a card shows: the board renders up to 50 cards per column on every load.
     cards = list(
-        qs.filter(stage=stage)
+        deal_marks_annotate(qs.filter(stage=stage))
         .select_related("organization", "owner")
         .only(*CARD_FIELDS)
         .order_by("-created_at", "-pk")[offset : offset + limit]
@@ -299,6 +310,7 @@ class TimelineEntry:
     body: str = ""
     actor: Any = None
     email_files: list[Any] = field(default_factory=list)
+    activity: Any = None  # the planned call, meeting, demo or task the entry is
 
 
 def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
@@ -316,7 +328,9 @@ def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
     from closeloop.messaging.timeline_files import timeline_files_attach
 
     activities = timeline_files_attach(
-        list(Activity.objects.filter(deal=deal).select_related("actor"))
+        planned_attendees_attach(
+            list(Activity.objects.filter(deal=deal).select_related("actor", "owner"))
+        )
     )
     for act in activities:
         entries.append(
@@ -327,6 +341,7 @@ def deal_timeline(*, deal: Deal) -> list[TimelineEntry]:
                 body=act.body,
                 actor=act.actor,
                 email_files=act.email_files,
+                activity=act if act.is_planned else None,
             )
         )
     entries.sort(key=lambda e: e.at, reverse=True)

@@ -18,6 +18,7 @@ from closeloop.core.money import format_money
 
 from . import services
 from .choices import DealStatus
+from .deal_marks import MARKS, deal_marks_set
 from .forms import DealCreateForm, DealEditForm, LoseForm, NoteForm
 from .models import Stage
 from .selectors import (
@@ -387,6 +388,8 @@ def deal_list_view(request: HttpRequest) -> HttpResponseBase:
     if request.GET.get("format") == "csv":
         return csv_download(deals, EXPORT_COLUMNS, "deals")  # type: ignore[no-any-return]
     page = Paginator(deals, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    deal_marks_set(page.object_list)
     stages = Stage.objects.select_related("pipeline").order_by("pipeline__position", "position")
     return render(
         request,
@@ -398,6 +401,7 @@ def deal_list_view(request: HttpRequest) -> HttpResponseBase:
             "statuses": DealStatus.choices,
             "stages": stages,
             "sort_columns": _sort_columns(filters),
+            "marks": MARKS,
             **_board_filter_context(request),
         },
     )

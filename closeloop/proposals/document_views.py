@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -84,11 +84,8 @@ def version_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 
 def _back_url(proposal: Proposal) -> str:
-    """The proposal's own page where the app has it, else its deal."""
-    try:
-        return reverse("proposals:detail", args=[proposal.pk])
-    except NoReverseMatch:  # the editor's page is another module's; the deal always exists
-        return reverse("pipeline:deal_detail", args=[proposal.deal_id])
+    """The proposal's own page."""
+    return reverse("proposals:detail", args=[proposal.pk])
 
 
 def _next_url(request: HttpRequest, proposal: Proposal, candidate: str) -> str:

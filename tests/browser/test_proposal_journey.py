@@ -1,4 +1,5 @@
-"""Sending a proposal and the customer accepting it, in a real browser: the deal is won."""
+"""The whole proposal journey in a real browser: a rep builds a proposal from a template on the
+deal page, sends it from the proposal page, the customer accepts it, and the deal is won."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from playwright.sync_api import expect
 
 from closeloop.messaging.models import Message
 from closeloop.pipeline.choices import DealStatus
-from closeloop.proposals.models import ProposalResponse
-from closeloop.proposals.services import LineIn, product_create, proposal_create, template_save
+from closeloop.proposals.models import Proposal, ProposalResponse
+from closeloop.proposals.services import LineIn, product_create, template_save
 from tests.factories import (
     PASSWORD,
     ContactEmailFactory,
@@ -49,10 +50,16 @@ def test_rep_sends_a_proposal_and_the_customer_accepts_it(browser, page, live_se
     pipeline = deal.pipeline
     pipeline.win_on_acceptance = True
     pipeline.save()
-    proposal = proposal_create(actor=rep, deal=deal, template=template)
 
     log_in(page, live_server, rep.email, PASSWORD)
-    page.goto(f"{live_server.url}/proposals/{proposal.pk}/send/")
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    page.locator("#deal-proposals").get_by_role("link", name="New proposal").click()
+    page.get_by_label(template.name).check()
+    page.get_by_role("button", name="Start proposal").click()
+    proposal = Proposal.objects.get(deal=deal)
+    page.wait_for_url(f"{live_server.url}/proposals/{proposal.pk}/")
+    expect(page.locator("#totals")).to_contain_text("€4,760.00")
+    # sending is on the proposal page itself
     expect(page.get_by_text("Empty “To” sends to Lena Lind")).to_be_visible()
     page.get_by_role("textbox", name="Message").fill("As promised, our offer.")
     page.get_by_role("textbox", name="Negotiation note").fill("first offer")

@@ -38,6 +38,17 @@ def test_demo_creates_a_realistic_workspace(tmp_path, settings, capsys):
     assert Lead.objects.count() == 60
     assert Lead.objects.filter(source__isnull=True).count() == 0
     assert Lead.objects.filter(campaign__isnull=False).exists()
+    # planned work: some done, some overdue, some today or later, some deals with no next step
+    from django.utils import timezone
+
+    from closeloop.activities.models import Activity
+    from closeloop.activities.selectors import open_planned
+
+    open_work = Activity.objects.filter(open_planned())
+    assert Activity.objects.filter(done_at__isnull=False, outcome="held").exists()
+    assert open_work.filter(due_at__lt=timezone.now()).exists()
+    assert open_work.filter(due_at__gt=timezone.now()).exists()
+    assert Deal.objects.filter(status="open").exclude(activities__in=open_work).exists()
     # the logins printed work
     password = out.split("admin@demo.closeloop.test")[1].split("password: ")[1].split()[0]
     admin = User.objects.get(email="admin@demo.closeloop.test")

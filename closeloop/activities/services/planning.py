@@ -132,6 +132,7 @@ def _log(activity: Activity, *, actor: Any, subject: str, body: str = "") -> Act
         contact_id=activity.contact_id,
         organization_id=activity.organization_id,
         lead_id=activity.lead_id,
+        about=activity,
     )
 
 

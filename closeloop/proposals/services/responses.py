@@ -112,7 +112,7 @@ def _tell_owner(proposal: Proposal, *, title: str, body: str) -> None:
         kind="proposal_response",
         title=title,
         body=body,
-        url=reverse("pipeline:deal_detail", args=[proposal.deal_id]),
+        url=reverse("proposals:detail", args=[proposal.pk]),
     )
 
 

@@ -15,6 +15,7 @@ from closeloop.accounts.choices import Role
 from closeloop.accounts.models import Team, User
 from closeloop.accounts.selectors import workspace_settings
 from closeloop.accounts.services import user_create
+from closeloop.activities.demo import create_planned_work
 from closeloop.activities.services import activity_create
 from closeloop.core.demo import (
     create_contacts,
@@ -22,6 +23,7 @@ from closeloop.core.demo import (
     create_leads,
     create_organizations,
 )
+from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Deal
 from closeloop.pipeline.selectors import pipeline_default
 from closeloop.proposals.demo import create_proposal_demo
@@ -111,4 +113,10 @@ class Command(BaseCommand):
                 ),
             )
         create_proposal_demo(admin=users[0], rng=rng)
+        open_deals = list(
+            Deal.objects.filter(status=DealStatus.OPEN)
+            .select_related("owner", "contact")
+            .order_by("-created_at")[:80]
+        )
+        create_planned_work(deals=open_deals, rng=rng)
         return lines
