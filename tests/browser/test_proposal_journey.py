@@ -86,7 +86,7 @@ def test_rep_sends_a_proposal_and_the_customer_accepts_it(browser, page, live_se
 
     assert ProposalResponse.objects.get().name == "Lena Lind"
     page.goto(f"{live_server.url}/deals/{deal.pk}/")
-    expect(page.locator(".badge.won")).to_have_text("Won")
+    expect(page.locator(".badge.won").get_by_text("Won", exact=True)).to_be_visible()
     expect(page.get_by_text("won automatically").first).to_be_visible()
     deal.refresh_from_db()
     assert deal.status == DealStatus.WON and deal.value == Decimal("4760.00")

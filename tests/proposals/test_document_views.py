@@ -86,7 +86,8 @@ def test_the_send_form_sends_and_goes_back(rep_client: Client, proposal: Any, ba
         send_url, {"message": "Here it is", "note": "first", "next": "https://evil.example/"}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("pipeline:deal_detail", args=[bakery_deal.pk])
+    # an outside "next" is ignored: back to the proposal's page
+    assert response["Location"] == reverse("proposals:detail", args=[proposal.pk])
     version = ProposalVersion.objects.get()
     assert version.note == "first"
     assert "Here it is" in Message.objects.get().text_body

@@ -237,18 +237,22 @@ def test_invisible_proposals_answer_404(outsider_client: Any, proposal: Proposal
 
 
 def test_the_proposal_page_query_count_does_not_grow_with_lines(
-    rep: Any, rep_client: Any, proposal: Proposal, django_assert_max_num_queries: Any
+    rep: Any, rep_client: Any, proposal: Proposal
 ):
     url = reverse("proposals:detail", args=[proposal.pk])
-    with django_assert_max_num_queries(16):
+    rep_client.get(url)
+    with CaptureQueriesContext(connection) as two_lines:
         rep_client.get(url)
     proposal_lines_set(
         actor=rep,
         proposal=proposal,
         lines=[LineIn(name=f"Line {i}", unit_price="10") for i in range(30)],
     )
-    with django_assert_max_num_queries(16):
+    with CaptureQueriesContext(connection) as thirty_lines:
         assert rep_client.get(url).status_code == 200
+    # the editor, the send panel and the approval panel each read the lines once
+    # (free-text lines need no product query, so it may even be one fewer)
+    assert len(thirty_lines) <= len(two_lines) <= 20
 
 
 def test_the_deal_page_query_count_does_not_grow_with_proposals(

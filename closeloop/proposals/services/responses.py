@@ -187,31 +187,43 @@ def proposal_accept(
     return response
 
 
+def _answer(
+    *,
+    version: ProposalVersion,
+    kind: str,
+    text: str,
+    field: str,
+    required: str,
+    visitor: Visitor,
+    subject: str,
+    owner_title: str,
+) -> ProposalResponse:
+    """Record a declining or change-requesting answer with its text, on the timeline and to
+    the owner; the proposal must still be open and this its latest version."""
+    proposal = _locked(version)
+    _check_open(proposal, version)
+    text = _text(text, field=field, limit=MAX_COMMENT, required=required)
+    response = _record(proposal=proposal, version=version, kind=kind, visitor=visitor, comment=text)
+    _timeline(proposal, actor=None, subject=subject.format(proposal=proposal), body=text)
+    _tell_owner(proposal, title=owner_title.format(proposal=proposal), body=text)
+    return response
+
+
 @transaction.atomic
 def proposal_decline(
     *, version: ProposalVersion, reason: str, visitor: Visitor
 ) -> ProposalResponse:
     """The customer declines the latest version, saying why."""
-    proposal = _locked(version)
-    _check_open(proposal, version)
-    reason = _text(
-        reason, field="reason", limit=MAX_COMMENT, required="Tell us why you decline, please."
-    )
-    response = _record(
-        proposal=proposal,
+    return _answer(
         version=version,
         kind=ResponseKind.DECLINED,
+        text=reason,
+        field="reason",
+        required="Tell us why you decline, please.",
         visitor=visitor,
-        comment=reason,
+        subject=f"Proposal v{version.number} declined: {{proposal.title}}",
+        owner_title="“{proposal.title}” was declined",
     )
-    _timeline(
-        proposal,
-        actor=None,
-        subject=f"Proposal v{version.number} declined: {proposal.title}",
-        body=reason,
-    )
-    _tell_owner(proposal, title=f"“{proposal.title}” was declined", body=reason)
-    return response
 
 
 @transaction.atomic
@@ -219,23 +231,13 @@ def proposal_request_changes(
     *, version: ProposalVersion, comment: str, visitor: Visitor
 ) -> ProposalResponse:
     """The customer asks for changes to the latest version; the rep edits and sends the next."""
-    proposal = _locked(version)
-    _check_open(proposal, version)
-    comment = _text(
-        comment, field="comment", limit=MAX_COMMENT, required="Tell us what you would change."
-    )
-    response = _record(
-        proposal=proposal,
+    return _answer(
         version=version,
         kind=ResponseKind.CHANGES_REQUESTED,
+        text=comment,
+        field="comment",
+        required="Tell us what you would change.",
         visitor=visitor,
-        comment=comment,
+        subject=f"Changes requested to proposal v{version.number}: {{proposal.title}}",
+        owner_title="Changes requested to “{proposal.title}”",
     )
-    _timeline(
-        proposal,
-        actor=None,
-        subject=f"Changes requested to proposal v{version.number}: {proposal.title}",
-        body=comment,
-    )
-    _tell_owner(proposal, title=f"Changes requested to “{proposal.title}”", body=comment)
-    return response

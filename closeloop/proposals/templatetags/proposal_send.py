@@ -16,4 +16,8 @@ def proposal_send_panel(context: template.Context, proposal: Any) -> dict[str, A
     """Preview, PDF and the send form, with the reason sending is blocked (if it is)."""
     request = context["request"]
     panel = send_panel_context(proposal, user=request.user, next_url=request.get_full_path())
-    return {**panel, "csrf_token": context.get("csrf_token"), "versions": proposal.versions.all()}
+    return {
+        **panel,
+        "csrf_token": context.get("csrf_token"),
+        "versions": proposal.versions.defer("snapshot"),
+    }
