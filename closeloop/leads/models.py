@@ -244,6 +244,19 @@ class Lead(TrashableModel):
     )
     nurture_count = models.PositiveSmallIntegerField(default=0)
 
+    # TrashableModel's fields, indexed only where set (in Meta): few leads are in the trash, and
+    # a full index would take an entry for every live lead too (the trash lists and purges
+    # look up set values only)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
     objects = AliveManager.from_queryset(LeadQuerySet)()
     with_trashed = LeadQuerySet.as_manager()
 
@@ -269,6 +282,8 @@ class Lead(TrashableModel):
                     ("outcome_by", "lead_outcome_by_set_idx"),
                     ("disqualify_reason", "lead_disqualify_set_idx"),
                     ("nurture_until", "lead_nurture_until_set_idx"),
+                    ("deleted_at", "lead_deleted_at_set_idx"),
+                    ("deleted_by", "lead_deleted_by_set_idx"),
                 )
             ),
             # queries must say external_id > '' too (an empty id is no id), see imports
