@@ -6,30 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0008_lead_provenance_without_db_constraint'),
-        ('people', '0003_contact_consent'),
+        ("leads", "0008_lead_provenance_without_db_constraint"),
+        ("people", "0003_contact_consent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='lead',
-            name='deleted_at',
+            model_name="lead",
+            name="deleted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='lead',
-            name='deleted_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="lead",
+            name="deleted_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', False)), fields=['deleted_at'], name='lead_deleted_at_set_idx'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", False)),
+                fields=["deleted_at"],
+                name="lead_deleted_at_set_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('deleted_by__isnull', False)), fields=['deleted_by'], name='lead_deleted_by_set_idx'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("deleted_by__isnull", False)),
+                fields=["deleted_by"],
+                name="lead_deleted_by_set_idx",
+            ),
         ),
     ]
