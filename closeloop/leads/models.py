@@ -162,8 +162,18 @@ class Lead(TrashableModel):
         db_index=False,  # (owner, status) in Meta serves owner lookups
     )
     status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    # Provenance (source, import_batch, created_by) has no database-level foreign key: on
+    # PostgreSQL each one runs a `SELECT … FOR KEY SHARE` per inserted row, a third of a
+    # million-row import's server time. Django still applies on_delete itself (the collector);
+    # nothing deletes sources or import batches (retired / kept), users are deactivated, and
+    # a bulk import locks the rows it points at once per chunk (imports.writes.lock_referenced).
     source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_constraint=False,
     )
     campaign = models.ForeignKey(
         Campaign,
@@ -184,7 +194,12 @@ class Lead(TrashableModel):
     notes = models.TextField(blank=True)
     external_id = models.CharField(max_length=100, blank=True)  # partial index in Meta
     import_batch = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        db_constraint=False,  # see source
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -192,6 +207,7 @@ class Lead(TrashableModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_constraint=False,  # see source
     )
     # qualification: the weighted scorecard total (0–100), kept in step by the scorecard services
     score = models.PositiveSmallIntegerField(default=0)
@@ -228,6 +244,19 @@ class Lead(TrashableModel):
     )
     nurture_count = models.PositiveSmallIntegerField(default=0)
 
+    # TrashableModel's fields, indexed only where set (in Meta): few leads are in the trash, and
+    # a full index would take an entry for every live lead too (the trash lists and purges
+    # look up set values only)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
     objects = AliveManager.from_queryset(LeadQuerySet)()
     with_trashed = LeadQuerySet.as_manager()
 
@@ -253,6 +282,8 @@ class Lead(TrashableModel):
                     ("outcome_by", "lead_outcome_by_set_idx"),
                     ("disqualify_reason", "lead_disqualify_set_idx"),
                     ("nurture_until", "lead_nurture_until_set_idx"),
+                    ("deleted_at", "lead_deleted_at_set_idx"),
+                    ("deleted_by", "lead_deleted_by_set_idx"),
                 )
             ),
             # queries must say external_id > '' too (an empty id is no id), see imports

@@ -85,6 +85,15 @@ def test_the_reading_process_gives_the_same_outcomes_as_the_thread(
     assert errors[7].startswith("Duplicate: lead #") and "(+49305550002)" in errors[7]
 
 
+def test_rows_checked_and_written_in_parts_give_the_same_outcomes(run_import, monkeypatch):
+    Lead.objects.create(first_name="Old", email="old@x.example")
+    expected = _result(run_import(CSV + ROWS))
+    Lead.objects.filter(import_batch__isnull=False).delete()
+    monkeypatch.setattr(leads, "PART", 2)  # a duplicate's first row is in an earlier part
+    again = run_import(CSV + ROWS)
+    assert _result(again) == expected and again.reconciles
+
+
 def test_a_dry_run_through_the_reading_process_writes_nothing(run_import, in_process):
     batch = run_import(CSV + ROWS, dry_run=True)
     assert in_process and (batch.created_count, batch.failed_count) == (4, 2)

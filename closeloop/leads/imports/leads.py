@@ -9,6 +9,8 @@ LIKELY_CHECK_LIMIT new leads; a larger import queues the full duplicate scan ins
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from closeloop.people.models import Organization
@@ -53,6 +55,8 @@ CHOICES = {
     "source": "source_id",
     "campaign": "campaign_id",
 }
+# create mode checks and writes a chunk's rows in parts of this many (see _create_new)
+PART = 2_000
 UPDATABLE = [c for c in VARYING if c not in ("phone_e164", "organization_id", "consent_at")]
 
 
@@ -193,6 +197,11 @@ class LeadHandler(Handler):
         return targets
 
     def _organizations(self, values: list[dict[str, Any]]) -> None:
+        self._look_up(values)
+        self._link(values)
+
+    def _look_up(self, values: list[dict[str, Any]]) -> None:
+        """Load the organizations and UTM campaigns the rows name that are not known yet."""
         wanted = {v["company_domain"] for v in values if v.get("company_domain")}
         missing = wanted - self.domains.keys()
         if missing:
@@ -201,6 +210,16 @@ class LeadHandler(Handler):
             orgs = Organization.objects.filter(domain__in=missing).order_by("-pk")
             for domain, pk in orgs.values_list("domain", "pk"):
                 self.domains[domain] = pk  # lowest pk wins, as organization_for_domain
+        if not self.utm_mapped:
+            return
+        for v in values:
+            utm = v.get("utm_campaign")
+            if utm and not v.get("campaign_id") and utm not in self.utm_campaigns:
+                campaign = campaign_for_utm(utm)
+                self.utm_campaigns[utm] = campaign.pk if campaign else None
+
+    def _link(self, values: list[dict[str, Any]]) -> None:
+        """Set the organization and UTM campaign of each row (all loaded by _look_up)."""
         domains = self.domains
         for v in values:
             domain = v.get("company_domain")
@@ -211,9 +230,6 @@ class LeadHandler(Handler):
         for v in values:
             utm = v.get("utm_campaign")
             if utm and not v.get("campaign_id"):
-                if utm not in self.utm_campaigns:
-                    campaign = campaign_for_utm(utm)
-                    self.utm_campaigns[utm] = campaign.pk if campaign else None
                 v["campaign_id"] = self.utm_campaigns[utm]
 
     # The chunk --------------------------------------------------------------------------------
@@ -230,7 +246,7 @@ class LeadHandler(Handler):
         existing = self.index.lookup(values)
         mode = self.ctx.mode
         if mode == ImportMode.CREATE:
-            return outcomes + self._create(self._new_rows(ready, existing, outcomes))
+            return self._create_new(ready, existing, outcomes)
         targets = self._targets(values, [r for r, _ in ready]) if mode != ImportMode.CREATE else {}
         creates: list[tuple[RowIn, dict[str, Any]]] = []
         updates: list[tuple[RowIn, dict[str, Any], Lead]] = []
@@ -262,6 +278,25 @@ class LeadHandler(Handler):
         outcomes += self._create(creates)
         outcomes += self._update(updates)
         return outcomes
+
+    def _create_new(
+        self, ready: list[tuple[RowIn, dict[str, Any]]], existing: dict, outcomes: list[Outcome]
+    ) -> list[Outcome]:
+        """Create mode: skip the duplicates, create the others.
+
+        Every query comes first; then the rows are checked and written PART rows at a time, so
+        on PostgreSQL the server inserts one part (COPY) while this process checks and builds
+        the next, instead of the two taking turns.
+        """
+        self._look_up([v for _, v in ready])
+        creates: list[tuple[RowIn, dict[str, Any]]] = []
+        with self._writing() as write:
+            for start in range(0, len(ready), PART):
+                part = self._new_rows(ready[start : start + PART], existing, outcomes)
+                self._link([v for _, v in part])
+                write(self._insert_rows(part))
+                creates += part
+        return outcomes + self._created(creates)
 
     def _new_rows(
         self, ready: list[tuple[RowIn, dict[str, Any]]], existing: dict, outcomes: list[Outcome]
@@ -353,22 +388,39 @@ class LeadHandler(Handler):
             return []
         self._organizations([v for _, v in creates])
         if not self.ctx.dry_run:
-            inserter = self._inserter()
-            columns = self.columns
-            defaults = [DEFAULTS.get(c, None if c in NULLABLE else "") for c in columns]
-            pairs = list(zip(columns, defaults, strict=True))
-            rows = [[v.get(c, d) for c, d in pairs] for _, v in creates]
-            if "consent_at" in columns:
-                at, stamp = columns.index("consent_at"), inserter.prepare_datetime(self.ctx.now)
-                for row in rows:
-                    if row[at] is not None:
-                        row[at] = stamp
-            inserter.insert(rows)
+            self._inserter().insert(self._insert_rows(creates))
+        return self._created(creates)
+
+    def _created(self, creates: list[tuple[RowIn, dict[str, Any]]]) -> list[Outcome]:
         if not self.ctx.preview:
             # one shared entry per created row: only counted, never stored (undo finds created
             # leads through their import_batch), and a million objects fewer to build
             return [CREATED] * len(creates)
         return [Outcome(row.number, RowOutcome.CREATED, values=v) for row, v in creates]
+
+    @contextmanager
+    def _writing(self) -> Iterator[Callable[[list[list[Any]]], None]]:
+        """The inserter's writing function; a dry run writes nothing."""
+        if self.ctx.dry_run:
+            yield lambda rows: None
+            return
+        with self._inserter().writing() as write:
+            yield write
+
+    def _insert_rows(self, creates: list[tuple[RowIn, dict[str, Any]]]) -> list[list[Any]]:
+        """The new leads' values, in the inserter's columns."""
+        if not creates or self.ctx.dry_run:
+            return []
+        columns = self.columns
+        defaults = [DEFAULTS.get(c, None if c in NULLABLE else "") for c in columns]
+        pairs = list(zip(columns, defaults, strict=True))
+        rows = [[v.get(c, d) for c, d in pairs] for _, v in creates]
+        if "consent_at" in columns:
+            at, stamp = columns.index("consent_at"), self._inserter().prepare_datetime(self.ctx.now)
+            for row in rows:
+                if row[at] is not None:
+                    row[at] = stamp
+        return rows
 
     def _inserter(self) -> Any:
         if not hasattr(self, "_lead_inserter"):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
@@ -82,20 +83,50 @@ class RowInserter:
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         """Insert rows of varying values (datetimes already prepared with prepare_datetime)."""
-        if not rows:
+        if rows:
+            with self.writing() as write:
+                write(rows)
+
+    @contextmanager
+    def writing(self) -> Iterator[Callable[[Sequence[Sequence[Any]]], None]]:
+        """A function that writes rows, for rows that become ready a part at a time.
+
+        On PostgreSQL the parts stream into one COPY: the server inserts a part while the
+        caller checks and builds the next, so the two work at once (no other query can run on
+        the connection until the block ends). Elsewhere the parts are kept and written
+        together when the block ends, as `insert` writes them.
+        """
+        if connection.vendor != "postgresql":
+            kept: list[Sequence[Any]] = []
+            yield kept.extend
+            self._insert_at_once(kept)
             return
         tail = self.tail
-        cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        table = connection.ops.quote_name(self.table)
+        # COPY's text format: the constant columns are rendered once, not for every row
+        end = "\t" + "\t".join(map(copy_text, tail)) + "\n" if tail else "\n"
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {self._table()} ({self._columns()}) FROM STDIN") as copy,
+        ):
+
+            def write(rows: Sequence[Sequence[Any]]) -> None:
+                if rows:
+                    copy.write(_copy_block(rows, end))
+
+            yield write
+
+    def _table(self) -> str:
+        return connection.ops.quote_name(self.table)
+
+    def _columns(self) -> str:
+        return ", ".join(connection.ops.quote_name(c) for c in self.columns)
+
+    def _insert_at_once(self, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        tail, table, cols = self.tail, self._table(), self._columns()
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # COPY's text format, written a chunk at a time: the constant columns are
-                # rendered once, not adapted again for every row
-                end = "\t" + "\t".join(map(copy_text, tail)) + "\n" if tail else "\n"
-                block = _copy_block(rows, end)
-                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    copy.write(block)
-            elif connection.vendor == "sqlite":
+            if connection.vendor == "sqlite":
                 # The whole chunk as one JSON parameter, unpacked by SQLite itself: one
                 # statement, so SQLite inserts (and updates every index) without taking
                 # Python's GIL back after each row, while the reader thread parses on.
