@@ -28,6 +28,7 @@ from closeloop.pipeline.settings_views import setup_role_required
 from . import services
 from .choices import Billing, DiscountKind
 from .forms import (
+    BrandingForm,
     DiscountLimitsForm,
     ProductForm,
     RowsPosted,
@@ -37,6 +38,7 @@ from .forms import (
 )
 from .models import DiscountLimit, Material, Product, Proposal, ProposalTemplate
 from .selectors import product_search, template_list
+from .services.branding import logo_data_uri
 
 PAGE_SIZE = 50
 
@@ -263,4 +265,33 @@ def discount_limits(request: HttpRequest) -> HttpResponse:
             return redirect("proposals:discount_limits")
     return render(request, "proposals/discount_limits.html", {
         "nav": "settings", "section": "discount_limits", "form": form,
+    })  # fmt: skip
+
+
+@admin_required
+def branding(request: HttpRequest) -> HttpResponse:
+    """The logo and company details every proposal shows."""
+    current = services.branding_get()
+    form = BrandingForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"company_details": current.company_details},
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["logo"]
+        try:
+            services.branding_update(
+                actor=request.user,
+                company_details=form.cleaned_data["company_details"],
+                logo_content=upload.read(services.LOGO_MAX_BYTES + 1) if upload else None,
+                remove_logo=form.cleaned_data["remove_logo"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Company details saved.")
+            return redirect("proposals:branding")
+    logo_src = logo_data_uri(current.logo.name if current.logo else "", current.logo_type)
+    return render(request, "proposals/branding.html", {
+        "nav": "settings", "section": "branding", "form": form, "logo_src": logo_src,
     })  # fmt: skip

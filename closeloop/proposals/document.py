@@ -20,6 +20,7 @@ from closeloop.core.money import CURRENCY_SYMBOLS
 from .choices import Billing, DiscountKind, PaymentTermsKind
 from .models import Proposal, ProposalVersion
 from .pricing import MINOR_UNITS, instalment_amounts, plain
+from .services.branding import logo_data_uri
 
 TEMPLATE = "proposals/document.html"
 
@@ -130,6 +131,15 @@ def _delivery(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _seller(seller: dict[str, Any]) -> dict[str, Any]:
+    """The seller as frozen; versions from before the logo and details were kept have none."""
+    return {
+        **seller,
+        "details": seller.get("details", ""),
+        "logo_src": logo_data_uri(seller.get("logo", ""), seller.get("logo_type", "")),
+    }
+
+
 def document_context(
     snapshot: dict[str, Any],
     *,
@@ -149,7 +159,7 @@ def document_context(
             "intro": snapshot["intro"],
             "closing": snapshot["closing"],
             "terms_conditions": snapshot["terms_conditions"],
-            "seller": snapshot["seller"],
+            "seller": _seller(snapshot["seller"]),
             "customer": snapshot["customer"],
             "lines": [_line(line, currency) for line in snapshot["lines"]],
             "totals": _totals(snapshot["totals"], currency),

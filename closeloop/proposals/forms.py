@@ -227,3 +227,16 @@ class StartForm(forms.Form):
 
     start = forms.CharField()
     title = forms.CharField(max_length=200, required=False)
+
+
+class BrandingForm(forms.Form):
+    company_details = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
+        label="Company details",
+        help_text="Address, tax number, registration, bank account: shown under your company "
+        "name on every proposal and its PDF.",
+    )  # fmt: skip
+    logo = forms.FileField(
+        required=False, help_text="PNG or JPEG, at most 512 KB; shown at the top of proposals."
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the logo")

@@ -216,6 +216,19 @@ class ProposalVersion(models.Model):
         return f"{self.proposal} v{self.number}"
 
 
+class Branding(models.Model):
+    """What every proposal says about the seller: the logo and company details (address, tax
+    number, bank account…). One row; a sent version keeps its own copy."""
+
+    company_details = models.TextField(blank=True)
+    logo = models.FileField(upload_to="proposals/logo/%Y/%m/", blank=True)
+    logo_type = models.CharField(max_length=20, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Proposal branding"
+
+
 class DiscountLimit(models.Model):
     """The largest discount a role may give without a manager's approval (none: no limit)."""
 

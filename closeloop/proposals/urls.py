@@ -23,6 +23,7 @@ urlpatterns = [
         name="template_materials",
     ),
     path("discount-limits/", catalogue_views.discount_limits, name="discount_limits"),
+    path("branding/", catalogue_views.branding, name="branding"),
     path("new/<int:deal_pk>/", editor_views.proposal_new, name="new"),
     path("<int:pk>/", editor_views.proposal_detail, name="detail"),
     path("<int:pk>/totals/", editor_views.proposal_totals, name="totals"),

@@ -1,6 +1,7 @@
 """Every write on products, templates and proposals."""
 
 from .approvals import approval_decide, approval_request, approvers_of, send_blocker
+from .branding import LOGO_MAX_BYTES, branding_get, branding_update
 from .catalogue import discount_limit_set, product_create, product_update, template_save
 from .editing import proposal_edit, totals_preview
 from .lines import LineIn
@@ -31,12 +32,15 @@ from .sending import proposal_send
 from .versions import version_freeze, version_snapshot
 
 __all__ = [
+    "LOGO_MAX_BYTES",
     "LineIn",
     "ResponseRefused",
     "Visitor",
     "approval_decide",
     "approval_request",
     "approvers_of",
+    "branding_get",
+    "branding_update",
     "discount_limit_set",
     "discount_problems",
     "material_upload",

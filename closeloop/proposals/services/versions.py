@@ -15,6 +15,7 @@ from closeloop.messaging.merge import merge_context_for, merge_render
 
 from ..models import Proposal, ProposalVersion
 from ..pricing import proposal_totals
+from .branding import branding_get
 from .lines import line_json
 from .proposals import proposal_lock
 from .terms import TERM_FIELDS
@@ -34,6 +35,7 @@ def version_snapshot(proposal: Proposal, *, sender: Any, valid_until: dt.date) -
     deal = proposal.deal
     context = merge_context_for(sender=sender, deal=deal)
     contact = deal.contact
+    branding = branding_get()
     return {
         "format": SNAPSHOT_FORMAT,
         "title": proposal.title,
@@ -66,6 +68,9 @@ def version_snapshot(proposal: Proposal, *, sender: Any, valid_until: dt.date) -
             "company": workspace_settings().name,
             "owner": str(deal.owner),
             "owner_email": deal.owner.email,
+            "details": branding.company_details,
+            "logo": branding.logo.name if branding.logo else "",
+            "logo_type": branding.logo_type,
         },
     }
 
