@@ -75,3 +75,41 @@ def create_planned_work(
         )
         planned += 1
     return planned
+
+
+def create_booking_demo(*, reps: Sequence[Any], team: Any) -> list[Any]:
+    """A booking page for each rep and one for their team (weekdays 09:00–17:00 on each rep's
+    clock, a 30-minute demo and a 15-minute intro call), so `make run` has public pages to try."""
+    from .booking.services import (
+        MeetingTypeInput,
+        availability_set,
+        booking_page_save,
+        meeting_type_save,
+    )
+    from .booking.slots import WeeklyWindow
+
+    weekdays = [WeeklyWindow(day, dt.time(9), dt.time(17)) for day in range(5)]
+    pages = []
+    for rep in reps:
+        availability_set(actor=None, user=rep, windows=weekdays)
+        slug = (rep.email.split("@")[0] or f"rep-{rep.pk}").lower()
+        pages.append(booking_page_save(actor=None, owner=rep, slug=slug, title=f"Meet {rep}"))
+    pages.append(booking_page_save(actor=None, team=team, slug="sales", title="Talk to sales"))
+    for page in pages:
+        meeting_type_save(
+            actor=None,
+            page=page,
+            data=MeetingTypeInput(
+                name="Product demo",
+                kind=ActivityKind.DEMO,
+                duration_minutes=30,
+                location="https://meet.example.com/demo",
+                buffer_after_minutes=10,
+            ),
+        )
+        meeting_type_save(
+            actor=None,
+            page=page,
+            data=MeetingTypeInput(name="Intro call", duration_minutes=15, notice_hours=2),
+        )
+    return pages

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -49,6 +51,16 @@ def test_demo_creates_a_realistic_workspace(tmp_path, settings, capsys):
     assert open_work.filter(due_at__lt=timezone.now()).exists()
     assert open_work.filter(due_at__gt=timezone.now()).exists()
     assert Deal.objects.filter(status="open").exclude(activities__in=open_work).exists()
+    # booking pages for each rep and the team, each offering free times to book
+    from closeloop.activities.booking.models import BookingPage
+    from closeloop.activities.booking.selectors import free_slots_for
+
+    pages = BookingPage.objects.order_by("slug")
+    assert [p.team_id is not None for p in pages].count(True) == 1 and pages.count() == 3
+    demo_type = pages.get(slug="sales").meeting_types.get(name="Product demo")
+    now = timezone.now()
+    week = dict(start=now, end=now + dt.timedelta(days=7), now=now)
+    assert free_slots_for(meeting_type=demo_type, **week)
     # the logins printed work
     password = out.split("admin@demo.closeloop.test")[1].split("password: ")[1].split()[0]
     admin = User.objects.get(email="admin@demo.closeloop.test")

@@ -15,7 +15,7 @@ from closeloop.accounts.choices import Role
 from closeloop.accounts.models import Team, User
 from closeloop.accounts.selectors import workspace_settings
 from closeloop.accounts.services import user_create
-from closeloop.activities.demo import create_planned_work
+from closeloop.activities.demo import create_booking_demo, create_planned_work
 from closeloop.activities.services import activity_create
 from closeloop.core.demo import (
     create_contacts,
@@ -119,4 +119,5 @@ class Command(BaseCommand):
             .order_by("-created_at")[:80]
         )
         create_planned_work(deals=open_deals, rng=rng)
+        create_booking_demo(reps=[u for u in sellers if u.role == Role.REP], team=team)
         return lines
