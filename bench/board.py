@@ -1,4 +1,5 @@
-"""Board page server time with 10,000 open and 100,000 closed deals, on SQLite and PostgreSQL.
+"""Board page server time with 10,000 open and 100,000 closed deals (and their activities: notes,
+and a next step on three open deals of four), on SQLite and PostgreSQL.
 
     .venv/bin/python bench/board.py [--db sqlite|postgres|both] [--open N] [--closed N]
 
@@ -28,12 +29,14 @@ def child(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    import datetime as dt
     import random
 
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.utils import timezone
 
     from closeloop.accounts.choices import Role
     from closeloop.accounts.models import Team, User
@@ -71,6 +74,39 @@ def child(args: argparse.Namespace) -> None:
         else:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+
+    from closeloop.activities.models import Activity
+
+    if not Activity.objects.exists():
+        # a timeline like a used workspace's: notes on every deal, and the next step (some
+        # overdue) on three open deals of four, so the board's marks have work to do
+        started = time.perf_counter()
+        now = timezone.now()
+        rng = random.Random(11)
+        rows = []
+        for deal_id, owner_id, status in Deal.objects.values_list("pk", "owner_id", "status"):
+            for _ in range(2 if status == "open" else 1):
+                rows.append(
+                    Activity(
+                        kind="note", body="Called", deal_id=deal_id, actor_id=owner_id,
+                        created_at=now - dt.timedelta(days=rng.randint(1, 120)),
+                    )
+                )  # fmt: skip
+            if status == "open" and rng.random() < 0.75:
+                due = now + dt.timedelta(hours=rng.randint(-120, 24 * 14))
+                rows.append(
+                    Activity(
+                        kind="call", subject="Follow-up", deal_id=deal_id, owner_id=owner_id,
+                        actor_id=owner_id, due_at=due, created_at=now,
+                    )
+                )  # fmt: skip
+        Activity.objects.bulk_create(rows, batch_size=5000)
+        print(
+            f"  added {len(rows):,} activities in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
     setup_test_environment()
     results = {}
