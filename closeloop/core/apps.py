@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,13 @@ class CoreConfig(AppConfig):
     name = "closeloop.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from .schedule import periodic_job_register
+        from .tasks import task_results_prune_task
+
+        periodic_job_register(
+            "task_results_prune",
+            interval=lambda: dt.timedelta(days=1),
+            task=task_results_prune_task,
+        )

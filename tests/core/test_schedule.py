@@ -112,3 +112,24 @@ def test_the_nurture_sweep_returns_due_leads(settings: Any) -> None:
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, later.status) == (LeadStatus.NEW, LeadStatus.NURTURING)
+
+
+def test_finished_task_results_older_than_a_week_are_pruned_daily() -> None:
+    from closeloop.core.tasks import task_results_prune
+
+    assert "task_results_prune" in PERIODIC_JOBS
+    assert PERIODIC_JOBS["task_results_prune"].interval() == dt.timedelta(days=1)
+    now = timezone.now()
+    for days, status in ((8, "SUCCESSFUL"), (8, "FAILED"), (6, "SUCCESSFUL"), (8, "READY")):
+        DBTaskResult.objects.create(
+            task_path=SWEEP,
+            queue_name="default",
+            backend_name="default",
+            priority=0,
+            args_kwargs={"args": [], "kwargs": {}},
+            status=status,
+            finished_at=now - dt.timedelta(days=days) if status != "READY" else None,
+        )
+    assert task_results_prune() is True
+    # the week-old results went; the recent one and the one still waiting stay
+    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == ["READY", "SUCCESSFUL"]
