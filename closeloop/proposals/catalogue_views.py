@@ -37,7 +37,7 @@ from .forms import (
     product_ids,
 )
 from .models import DiscountLimit, Material, Product, Proposal, ProposalTemplate
-from .selectors import product_search, template_list
+from .selectors import product_list, product_search, template_list
 from .services.branding import logo_data_uri
 
 PAGE_SIZE = 50
@@ -117,7 +117,7 @@ def templates(request: HttpRequest) -> HttpResponse:
 def editor_context(rows: RowsPosted, currency: str) -> dict[str, Any]:
     """What the shared line and terms editors need: the rows and the products to pick from
     (the active ones in this currency, and any already on a line)."""
-    offered = Product.objects.filter(currency=currency, is_active=True) | Product.objects.filter(
+    offered = product_list(currency=currency) | Product.objects.filter(
         pk__in=product_ids(rows.lines)
     )
     return {

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from closeloop.core.exceptions import DomainError
 from closeloop.core.ratelimit import RateLimited, client_ip, rate_limit_enforce
-from closeloop.core.zones import zone_names
+from closeloop.core.zones import zone_names, zone_or_default
 
 from .forms import VisitorForm
 from .models import Booking, BookingPage, MeetingType
@@ -85,7 +85,7 @@ def _visitor_zone(params: Mapping[str, str]) -> tuple[str, ZoneInfo, bool]:
     name = (params.get("tz") or "").strip()
     zone = zone_or_none(name)
     if zone is None:
-        return settings.TIME_ZONE, ZoneInfo(settings.TIME_ZONE), False
+        return settings.TIME_ZONE, zone_or_default(""), False
     return name, zone, True
 
 
@@ -227,7 +227,7 @@ def _token_error(request: HttpRequest, error: DomainError) -> HttpResponse:
 
 
 def _booking_context(booking: Booking, token: str) -> dict[str, Any]:
-    zone = zone_or_none(booking.visitor_time_zone) or ZoneInfo(settings.TIME_ZONE)
+    zone = zone_or_default(booking.visitor_time_zone)
     activity = booking.activity
     return {
         "booking": booking,
