@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "closeloop.leads",
     "closeloop.messaging",
     "closeloop.proposals",
+    "closeloop.analytics",
     "closeloop.api",
 ]
 

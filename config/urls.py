@@ -25,6 +25,7 @@ urlpatterns = [
     path("email/", include("closeloop.messaging.compose_urls")),
     path("proposals/", include("closeloop.proposals.document_urls")),
     path("p/", include("closeloop.proposals.public_urls")),
+    path("analytics/", include("closeloop.analytics.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

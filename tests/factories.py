@@ -10,6 +10,7 @@ from django.utils import timezone
 from closeloop.accounts.choices import Role
 from closeloop.accounts.models import Team, User
 from closeloop.people.models import Contact, ContactEmail, Organization
+from closeloop.pipeline.facts import deal_facts_refresh
 from closeloop.pipeline.models import Deal, LostReason, Pipeline, Stage, StageChange
 
 PASSWORD = "correct-horse-battery"
@@ -100,6 +101,7 @@ class DealFactory(factory.django.DjangoModelFactory):
                 actor=self.owner,
                 changed_at=self.created_at,
             )
+            deal_facts_refresh(deal_ids=[self.pk])
 
 
 def lost_reason(name: str = "Price") -> LostReason:

@@ -20,6 +20,7 @@ from closeloop.accounts.models import User
 from closeloop.people.models import Contact, ContactEmail, ContactPhone, Organization
 from closeloop.people.phones import normalize_phone
 from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.facts import deal_facts_refresh
 from closeloop.pipeline.models import Deal, LostReason, Pipeline, Stage, StageChange
 
 COMPANY_WORDS = [
@@ -305,6 +306,7 @@ def create_deals(
                         )
                     )
             StageChange.objects.bulk_create(changes, batch_size=BATCH)
+            deal_facts_refresh(deal_ids=[d.pk for d in deals])
     return len(plans)
 
 

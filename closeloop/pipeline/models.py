@@ -51,9 +51,15 @@ class Stage(TimestampedModel):
         null=True, blank=True, help_text="A deal idle this many days in the stage is rotting"
     )
     is_optional = models.BooleanField(default=False)
+    # a number fixed for the stage's life, unique in its pipeline: the stage's bit in
+    # `DealFacts.reached_mask` (positions change when stages are reordered, slots never do)
+    slot = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["pipeline", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "slot"], name="stage_slot_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -187,3 +193,99 @@ class StageChange(models.Model):
     @property
     def is_stage_move(self) -> bool:
         return self.from_stage_id is not None and self.from_stage_id != self.to_stage_id
+
+
+class DealFacts(models.Model):
+    """What one deal's stage history says, kept for the reports: one row per live deal.
+
+    Computed from the deal and its `StageChange` rows by `deal_facts_refresh`, in the same
+    transaction as every change to either, and never edited otherwise; `version` is the deal
+    version it was computed from, so a stale or missing row is found and rebuilt by the sync job.
+    Trashed deals have none.
+    """
+
+    deal = models.OneToOneField(
+        Deal, primary_key=True, on_delete=models.CASCADE, related_name="facts"
+    )
+    version = models.PositiveIntegerField()
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+", db_index=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    source = models.ForeignKey(
+        "leads.Source", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    campaign = models.ForeignKey(
+        "leads.Campaign", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=4, choices=DealStatus.choices)
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    expected_close_date = models.DateField(null=True)
+    created_at = models.DateTimeField(help_text="when the deal entered its first stage")
+    closed_at = models.DateTimeField(null=True, help_text="when it was won or lost, if it is")
+    cycle_tenths = models.PositiveIntegerField(
+        null=True, help_text="days from creation to won/lost, in tenths of a day"
+    )
+    stage_entered_at = models.DateTimeField(help_text="when it last entered its current stage")
+    lost_reason = models.ForeignKey(
+        LostReason, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    competitor = models.CharField(max_length=200, blank=True)
+    # one bit per stage slot of the deal's pipeline it ever entered; WON_BIT once it is won
+    reached_mask = models.BigIntegerField(default=0)
+
+    WON_BIT = 1 << 62
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["pipeline", "created_at"], name="dealfacts_cohort"),
+            models.Index(fields=["pipeline", "closed_at"], name="dealfacts_closed"),
+            models.Index(
+                fields=["pipeline", "status", "expected_close_date"], name="dealfacts_open"
+            ),
+            models.Index(fields=["owner", "created_at"], name="dealfacts_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of deal {self.deal_id}"
+
+
+class StageStay(models.Model):
+    """How long one deal spent in one stage (all its visits added up), for the reports.
+
+    Rebuilt with its deal's `DealFacts`; carries the same filter fields so that time-in-stage
+    figures need no join. `tenths` is None while the deal is still in the stage.
+    """
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+", db_index=False)
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    source = models.ForeignKey(
+        "leads.Source", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    campaign = models.ForeignKey(
+        "leads.Campaign", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=4, choices=DealStatus.choices)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True)
+    entered_at = models.DateTimeField(help_text="the first time the deal entered the stage")
+    visits = models.PositiveSmallIntegerField(default=1)
+    tenths = models.PositiveIntegerField(null=True, help_text="days in the stage, in tenths")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["pipeline", "closed_at"], name="stagestay_closed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"deal {self.deal_id} in stage {self.stage_id}"

@@ -162,7 +162,7 @@ def test_a_rolled_back_schedule_mails_nobody(rep: Any, bakery_deal: Any, smtp_se
 def test_scheduling_a_demo_can_move_the_deal_forward_to_the_demo_stage(rep: Any, bakery_deal: Any):
     pipeline = Pipeline.objects.create(name="Installations")
     qualified, demo_stage, _proposal = (
-        Stage.objects.create(pipeline=pipeline, name=name, position=position)
+        Stage.objects.create(pipeline=pipeline, name=name, position=position, slot=position)
         for position, name in enumerate(["Qualified", "Site visit / demo", "Proposal"])
     )
     deal = DealFactory(owner=rep, stage=qualified, contact=bakery_deal.contact)

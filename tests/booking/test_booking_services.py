@@ -83,7 +83,7 @@ def test_a_known_contact_is_the_attendee_and_the_meeting_goes_on_their_open_deal
 def test_a_booked_demo_moves_the_open_deal_forward_to_the_demo_stage(berlin_rep, demo):
     pipeline = Pipeline.objects.create(name="Installations")
     qualified, demo_stage = (
-        Stage.objects.create(pipeline=pipeline, name=name, position=position)
+        Stage.objects.create(pipeline=pipeline, name=name, position=position, slot=position)
         for position, name in enumerate(["Qualified", "Demo"])
     )
     contact = ContactFactory(first_name="Vera", last_name="Known", owner=berlin_rep)

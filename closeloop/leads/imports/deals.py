@@ -16,6 +16,7 @@ from typing import Any
 from closeloop.core.money import base_currency
 from closeloop.people.models import ContactEmail
 from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.facts import deal_facts_refresh
 from closeloop.pipeline.models import Deal, Pipeline, StageChange
 from closeloop.pipeline.services.deals import MAX_VALUE
 
@@ -403,6 +404,7 @@ class DealHandler(Handler):
                     )
                 )
         StageChange.objects.bulk_create(history)
+        deal_facts_refresh(deal_ids=[d.pk for d in deals])
 
     def _update(self, deal: Deal, v: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         previous = {}
@@ -415,6 +417,7 @@ class DealHandler(Handler):
         if previous and not self.ctx.dry_run:
             deal.version += 1
             deal.save(update_fields=[*previous.keys(), "version", "updated_at"])
+            deal_facts_refresh(deal_ids=[deal.pk])
         return {
             f"{k}_id" if k in ("owner", "organization", "contact", "source", "campaign") else k: (
                 getattr(p, "pk", p)

@@ -199,6 +199,7 @@ def lead_qualify(
 
     Below the workspace threshold only a manager or admin may qualify, and must say why.
     """
+    from closeloop.pipeline.facts import deal_facts_refresh
     from closeloop.pipeline.services import deal_create
 
     current = lock_lead(lead, actor)
@@ -253,6 +254,7 @@ def lead_qualify(
     for name, attr in attribution.items():
         setattr(deal, name, attr)
     deal.save(update_fields=[*attribution, "updated_at"])
+    deal_facts_refresh(deal_ids=[deal.pk])
     if person is not None and current.marketing_consent and not person.marketing_consent:
         person.marketing_consent = True
         person.consent_at = current.consent_at or timezone.now()

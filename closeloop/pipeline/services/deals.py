@@ -19,6 +19,7 @@ from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import Contact, Organization
 
 from ..choices import DealStatus
+from ..facts import deal_facts_refresh
 from ..models import Deal, LostReason, Pipeline, Stage, StageChange
 
 EDITABLE_FIELDS = (
@@ -171,6 +172,7 @@ def deal_create(
     )
     deal = Deal.objects.create(pipeline_id=stage.pipeline_id, stage=stage, **fields)
     _record(deal, actor=acting_user(actor), from_stage=None, from_status="", at=deal.created_at)
+    deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
 
@@ -206,6 +208,7 @@ def deal_update(
         actor=acting_user(actor),
         deal=deal,
     )
+    deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
 
@@ -229,6 +232,7 @@ def deal_move_to_stage(
         from_status=deal.status,
         at=timezone.now(),
     )
+    deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
 
@@ -244,6 +248,7 @@ def deal_mark_won(*, actor: Any, deal: Deal, expected_version: int | None = None
     _record(
         deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
     )
+    deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
 
@@ -276,6 +281,7 @@ def deal_mark_lost(
     _record(
         deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
     )
+    deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
 
@@ -300,6 +306,7 @@ def deal_reopen(*, actor: Any, deal: Deal, expected_version: int | None = None) 
         from_status=previous,
         at=timezone.now(),
     )
+    deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
 
@@ -317,6 +324,7 @@ def deal_trash(*, actor: Any, deal: Deal) -> Deal:
     deal.deleted_at = timezone.now()
     deal.deleted_by = acting_user(actor)
     _save(deal, ["deleted_at", "deleted_by"])
+    deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
 
@@ -330,4 +338,5 @@ def deal_restore(*, actor: Any, deal: Deal) -> Deal:
     current.deleted_at = None
     current.deleted_by = None
     _save(current, ["deleted_at", "deleted_by"])
+    deal_facts_refresh(deal_ids=[current.pk])
     return current

@@ -12,6 +12,7 @@ from closeloop.accounts.choices import Role
 from closeloop.core.exceptions import DomainError
 
 from ..choices import DEFAULT_LOST_REASONS, DEFAULT_STAGES
+from ..facts import MAX_SLOT, deal_facts_refresh, deals_with_stage, stage_slot_free
 from ..models import Deal, LostReason, Pipeline, Stage, StageChange
 
 
@@ -56,6 +57,7 @@ def pipeline_create(*, actor: Any, name: str, with_default_stages: bool = True) 
                 pipeline=pipeline,
                 name=stage_name,
                 position=i,
+                slot=i,
                 probability=probability,
                 rot_days=rot_days,
                 is_optional=optional,
@@ -141,10 +143,14 @@ def stage_create(
     if pipeline.stages.filter(name__iexact=name).exists():
         raise DomainError(f"“{pipeline}” already has a stage called “{name}”.", field="name")
     position = (pipeline.stages.aggregate(m=Max("position"))["m"] or 0) + 1
+    slot = stage_slot_free(pipeline.pk)
+    if slot > MAX_SLOT:
+        raise DomainError(f"A pipeline can have at most {MAX_SLOT + 1} stages.", field="name")
     return Stage.objects.create(
         pipeline=pipeline,
         name=name,
         position=position,
+        slot=slot,
         probability=probability,
         rot_days=rot_days,
         is_optional=is_optional,
@@ -211,6 +217,9 @@ def stage_delete(*, actor: Any, stage: Stage, move_to: Stage | None = None) -> i
         )
     if move_to is not None and (move_to.pk == stage.pk or move_to.pipeline_id != pipeline.pk):
         raise DomainError("Move the deals to another stage of the same pipeline.", field="move_to")
+    # the deals that ever entered the stage lose it from their facts, as the history (whose
+    # rows now point nowhere) says; the moved ones get their new stage
+    touched = {d.pk for d in deals} | set(deals_with_stage(stage))
     now = timezone.now()
     if deals and move_to is not None:
         StageChange.objects.bulk_create(
@@ -230,6 +239,7 @@ def stage_delete(*, actor: Any, stage: Stage, move_to: Stage | None = None) -> i
             deal.version += 1
         Deal.with_trashed.bulk_update(deals, ["stage", "version"])
     stage.delete()
+    deal_facts_refresh(deal_ids=touched)
     return len(deals)
 
 
