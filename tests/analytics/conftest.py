@@ -7,7 +7,7 @@ Negotiation / commitment (80 %, 14 days). All values EUR. Every step is at 09:00
 deal owner    source   campaign    value  opened      path (date: stage or outcome)
 D1   rep      Website  -           10000  2026-01-10  Demo; 01-15 Proposal; 01-25 Negot.; 02-04 won
 D2   rep      Website  -             5000 2026-01-20  Proposal; 02-09 lost there (Price; BigCRM)
-D3   teammate Referral -          20000  2026-02-01 Demo; 02-11 Prop.; 02-21 Neg.; 03-03 lost (Price)
+D3   teammate Referral -          20000  2026-02-01 Demo; 02-11 Prop.; 02-21 Neg.; 03-03 lost Price
 D4   teammate Referral Spring fair  8000  2026-03-01  Proposal; 03-11 Negotiation; 03-21 won
 D5   rep      -        -            3000  2026-04-01  Demo; 04-06 lost at Demo (No budget)
 D6   rep      Website  Spring fair 12000  2026-05-01  Proposal; open, expected close 2026-07-15
