@@ -44,7 +44,11 @@ class Step:
 
     @property
     def drop_off(self) -> int | None:
-        return self.base - self.count if self.base is not None else None
+        """How many of the step before did not get this far (none for an optional stage:
+        going around it is allowed)."""
+        if self.base is None or self.optional:
+            return None
+        return self.base - self.count
 
     @property
     def of_first(self) -> Any:
