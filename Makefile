@@ -15,6 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/closeloop migrate --noinput
+	$(BIN)/closeloop rebuild_deal_facts --stale-only
 	$(BIN)/closeloop demo --if-empty
 	$(BIN)/closeloop serve
 
