@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "closeloop.messaging",
     "closeloop.proposals",
     "closeloop.analytics",
+    "closeloop.aftersales",
     "closeloop.api",
 ]
 

@@ -51,6 +51,9 @@ class Message(TimestampedModel):
     html_body = models.TextField(blank=True)
     # extra headers (List-Unsubscribe, …) as name → value
     headers = models.JSONField(default=dict, blank=True)
+    # promotional mail: checked against the suppression list at every send attempt, so an
+    # unsubscribe also stops what is already queued
+    marketing = models.BooleanField(default=False)
     message_id = models.CharField(max_length=255, unique=True)
     in_reply_to = models.CharField(max_length=255, blank=True)
     references = models.TextField(blank=True)

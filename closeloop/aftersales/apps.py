@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AftersalesConfig(AppConfig):
+    name = "closeloop.aftersales"
+    label = "aftersales"

@@ -1,0 +1,108 @@
+"""Marketing consent and the suppression list: who may receive promotional email.
+
+A contact receives marketing mail only with consent *and* an address that is not suppressed.
+Unsubscribing withdraws the consent and suppresses the address at once; the outbox checks the
+suppression list again when it sends, so mail already queued is not sent either. Every change is
+recorded (`ConsentChange`) with when, how and by whom.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from closeloop.accounts.actors import acting_user
+from closeloop.core.exceptions import DomainError
+from closeloop.people.models import Contact
+
+from .choices import SuppressionReason
+from .models import ConsentChange, Suppression
+
+
+def email_key(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def email_suppressed(email: str) -> bool:
+    """True when marketing mail must not go to this address."""
+    return Suppression.objects.filter(email=email_key(email)).exists()
+
+
+def suppressed_among(emails: list[str]) -> set[str]:
+    """The suppressed addresses among `emails` (lower-case), in one query."""
+    keys = {email_key(e) for e in emails if e}
+    return set(Suppression.objects.filter(email__in=keys).values_list("email", flat=True))
+
+
+@transaction.atomic
+def suppression_add(
+    *, email: str, reason: str, source: str = "", contact: Contact | None = None
+) -> Suppression:
+    """Put an address on the suppression list (again: keeps the first entry)."""
+    key = email_key(email)
+    if not key or "@" not in key:
+        raise DomainError(f"'{email}' is not an email address.", field="email")
+    if reason not in SuppressionReason.values:
+        raise DomainError(f"'{reason}' is not a suppression reason.", field="reason")
+    entry, _ = Suppression.objects.get_or_create(
+        email=key, defaults={"reason": reason, "source": source[:200], "contact": contact}
+    )
+    return entry
+
+
+@transaction.atomic
+def marketing_consent_set(
+    *, actor: Any, contact: Contact, granted: bool, source: str, email: str = ""
+) -> Contact:
+    """Give or withdraw a contact's marketing consent, recording when, how and by whom.
+
+    Granting it again (the person asked to be mailed) lifts an unsubscribe suppression of the
+    address; a bounce or complaint stays."""
+    source = (source or "").strip()
+    if not source:
+        raise DomainError("Say how the consent was given or withdrawn.", field="source")
+    now = timezone.now()
+    contact.marketing_consent = granted
+    contact.consent_at = now
+    contact.consent_method = source[:200]
+    contact.save(update_fields=["marketing_consent", "consent_at", "consent_method", "updated_at"])
+    address = email_key(email) or email_key(_primary_email(contact))
+    ConsentChange.objects.create(
+        contact=contact,
+        email=address,
+        granted=granted,
+        at=now,
+        source=source[:200],
+        actor=acting_user(actor),
+    )
+    if granted and address:
+        Suppression.objects.filter(email=address, reason=SuppressionReason.UNSUBSCRIBED).delete()
+    return contact
+
+
+@transaction.atomic
+def marketing_unsubscribe(*, email: str, contact: Contact | None, source: str) -> Suppression:
+    """The person asked for no more marketing mail: suppress the address, withdraw consent."""
+    entry = suppression_add(
+        email=email, reason=SuppressionReason.UNSUBSCRIBED, source=source, contact=contact
+    )
+    if contact is not None and contact.marketing_consent:
+        marketing_consent_set(
+            actor=None, contact=contact, granted=False, source=source, email=email
+        )
+    else:
+        ConsentChange.objects.create(
+            contact=contact,
+            email=email_key(email),
+            granted=False,
+            at=timezone.now(),
+            source=source[:200],
+        )
+    return entry
+
+
+def _primary_email(contact: Contact) -> str:
+    first = contact.emails.values_list("email", flat=True).first()  # primary first
+    return first or ""
