@@ -46,13 +46,6 @@ class CouponOrigin(models.TextChoices):
     REFERRAL = "referral", "Referral reward"
 
 
-class SuppressionReason(models.TextChoices):
-    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-    BOUNCED = "bounced", "Bounced"
-    COMPLAINED = "complained", "Marked as spam"
-    MANUAL = "manual", "Added by hand"
-
-
 class MailingState(models.TextChoices):
     DRAFT = "draft", "Draft"
     SENDING = "sending", "Sending"

@@ -16,6 +16,8 @@ class MessageState(models.TextChoices):
     # a worker died after handing it to the server but before hearing the answer: it may have
     # arrived, so it is never resent on its own; a person checks and resends or leaves it
     UNCERTAIN = "uncertain", "May have been sent (check)"
+    # promotional mail to an address on the suppression list (it unsubscribed after queueing)
+    SUPPRESSED = "suppressed", "Not sent (unsubscribed)"
 
 
 class AttemptOutcome(models.TextChoices):
@@ -29,3 +31,10 @@ class AttemptOutcome(models.TextChoices):
     LOST = "lost", "Interrupted before hand-over"
     # the worker stopped (or the line dropped) while the server was taking the message
     UNKNOWN = "unknown", "Interrupted during hand-over"
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Marked as spam"
+    MANUAL = "manual", "Added by hand"

@@ -130,6 +130,8 @@ def message_send(*, message_id: int) -> str:
         state = Message.objects.filter(pk=message_id).values_list("state", flat=True).first()
         return state or "missing"
     message = Message.objects.get(pk=message_id)
+    if message.marketing and _suppressed(message, token, now):
+        return MessageState.SUPPRESSED
     attempt = SendAttempt.objects.create(message=message, started_at=now)
     if not settings.EMAIL_URL:
         result: Result | None = Result(AttemptOutcome.HELD, None, NO_SERVER)
@@ -147,6 +149,22 @@ def message_send(*, message_id: int) -> str:
         _finish(message, attempt, token, result)
     message.refresh_from_db(fields=["state"])
     return message.state
+
+
+def _suppressed(message: Message, token: str, now: dt.datetime) -> bool:
+    """Promotional mail is checked against the suppression list as it leaves, so someone who
+    unsubscribed after it was queued does not get it."""
+    from .consent import suppressed_among
+
+    blocked = suppressed_among([*message.to, *message.cc, *message.bcc])
+    if not blocked:
+        return False
+    Message.objects.filter(pk=message.pk, claim_token=token).update(
+        state=MessageState.SUPPRESSED,
+        last_error="Not sent: " + ", ".join(sorted(blocked)) + " asked for no marketing email.",
+        updated_at=now,
+    )
+    return True
 
 
 def _deliver(message: Message, attempt: SendAttempt, token: str) -> Result | None:

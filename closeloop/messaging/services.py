@@ -83,6 +83,7 @@ def message_queue(
     deal: Any = None,
     organization: Any = None,
     timeline: bool = True,
+    marketing: bool = False,
 ) -> Message:
     """Put an email in the outbox and have the worker send it; it shows on the records' timelines.
 
@@ -107,6 +108,14 @@ def message_queue(
             f"Attachments can be at most {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MB together.",
             field="attachments",
         )
+    if marketing:
+        from .consent import suppressed_among
+
+        blocked = suppressed_among(to_list + cc_list + bcc_list)
+        if blocked:
+            raise DomainError(
+                f"{', '.join(sorted(blocked))} asked for no marketing email.", field="to"
+            )
     from_email = from_email or settings.DEFAULT_FROM_EMAIL
     if not reply_to and getattr(actor, "is_authenticated", False):
         reply_to = actor.email
@@ -133,6 +142,7 @@ def message_queue(
         text_body=text_body,
         html_body=html_body or "",
         headers=dict(headers or {}),
+        marketing=marketing,
         message_id=make_msgid(domain=_msgid_domain(from_email)),
         in_reply_to=in_reply_to,
         references=references,

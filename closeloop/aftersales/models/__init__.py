@@ -1,13 +1,12 @@
 """After the win: follow-up plans, surveys, coupons, consent and promotional mail, referrals."""
 
 from .coupons import Coupon, CouponRedemption
-from .marketing import ConsentChange, Mailing, MailingRecipient, Segment, Suppression
+from .marketing import Mailing, MailingRecipient, Segment
 from .plans import FollowUpPlan, PlanStep, PlanStepTemplate, PlanTemplate
 from .referrals import Referral
 from .surveys import Survey, SurveyInvite, SurveyResponse
 
 __all__ = [
-    "ConsentChange",
     "Coupon",
     "CouponRedemption",
     "FollowUpPlan",
@@ -18,7 +17,6 @@ __all__ = [
     "PlanTemplate",
     "Referral",
     "Segment",
-    "Suppression",
     "Survey",
     "SurveyInvite",
     "SurveyResponse",

@@ -5,45 +5,7 @@ from django.db import models
 
 from closeloop.core.models import TimestampedModel
 
-from ..choices import CouponKind, MailingState, RecipientState, SuppressionReason
-
-
-class ConsentChange(models.Model):
-    """A marketing consent given or withdrawn: by whom, when and how (the record of proof)."""
-
-    contact = models.ForeignKey(
-        "people.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    lead = models.ForeignKey(
-        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    email = models.EmailField(blank=True)
-    granted = models.BooleanField()
-    at = models.DateTimeField()
-    source = models.CharField(max_length=200, help_text="e.g. web form, unsubscribe link, import")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.email}: {'granted' if self.granted else 'withdrawn'} ({self.source})"
-
-
-class Suppression(TimestampedModel):
-    """An address that receives no marketing email, whatever its consent flag says."""
-
-    email = models.EmailField(unique=True, help_text="stored lower-case")
-    reason = models.CharField(max_length=12, choices=SuppressionReason.choices)
-    source = models.CharField(max_length=200, blank=True)
-    contact = models.ForeignKey(
-        "people.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    def __str__(self) -> str:
-        return self.email
+from ..choices import CouponKind, MailingState, RecipientState
 
 
 class Segment(TimestampedModel):

@@ -8,6 +8,7 @@ recorded (`ConsentChange`) with when, how and by whom.
 
 from __future__ import annotations
 
+from email.utils import getaddresses
 from typing import Any
 
 from django.db import transaction
@@ -31,8 +32,9 @@ def email_suppressed(email: str) -> bool:
 
 
 def suppressed_among(emails: list[str]) -> set[str]:
-    """The suppressed addresses among `emails` (lower-case), in one query."""
-    keys = {email_key(e) for e in emails if e}
+    """The suppressed addresses among `emails` (bare or "Name <address>"), lower-case, in one
+    query."""
+    keys = {email_key(address) for _, address in getaddresses(emails) if address}
     return set(Suppression.objects.filter(email__in=keys).values_list("email", flat=True))
 
 
