@@ -26,6 +26,8 @@ urlpatterns = [
     path("proposals/", include("closeloop.proposals.document_urls")),
     path("p/", include("closeloop.proposals.public_urls")),
     path("analytics/", include("closeloop.analytics.urls")),
+    path("customers/", include("closeloop.aftersales.urls")),
+    path("", include("closeloop.aftersales.public_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -7,283 +7,973 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('activities', '0006_activity_change_about'),
-        ('leads', '0009_lead_trash_partial_indexes'),
-        ('messaging', '0005_consent_suppression'),
-        ('people', '0003_contact_consent'),
-        ('pipeline', '0006_deal_facts'),
-        ('proposals', '0002_proposal_branding'),
+        ("activities", "0006_activity_change_about"),
+        ("leads", "0009_lead_trash_partial_indexes"),
+        ("messaging", "0005_consent_suppression"),
+        ("people", "0003_contact_consent"),
+        ("pipeline", "0006_deal_facts"),
+        ("proposals", "0002_proposal_branding"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Survey',
+            name="Survey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('kind', models.CharField(choices=[('csat', 'CSAT (1–5)'), ('nps', 'NPS (0–10)')], max_length=4)),
-                ('question', models.CharField(max_length=300)),
-                ('comment_label', models.CharField(default='Anything you would like to add?', max_length=200)),
-                ('questions', models.JSONField(blank=True, default=list)),
-                ('email_subject', models.CharField(max_length=300)),
-                ('email_body', models.TextField(help_text='merge fields allowed; the survey link is added')),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("csat", "CSAT (1–5)"), ("nps", "NPS (0–10)")], max_length=4
+                    ),
+                ),
+                ("question", models.CharField(max_length=300)),
+                (
+                    "comment_label",
+                    models.CharField(default="Anything you would like to add?", max_length=200),
+                ),
+                ("questions", models.JSONField(blank=True, default=list)),
+                ("email_subject", models.CharField(max_length=300)),
+                (
+                    "email_body",
+                    models.TextField(help_text="merge fields allowed; the survey link is added"),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Coupon',
+            name="Coupon",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(max_length=32, unique=True)),
-                ('kind', models.CharField(choices=[('percent', 'Percent off'), ('amount', 'Amount off')], max_length=8)),
-                ('value', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(blank=True, help_text='for amounts off', max_length=3)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('max_uses', models.PositiveIntegerField(blank=True, help_text='in all; empty: no limit', null=True)),
-                ('max_uses_per_customer', models.PositiveIntegerField(blank=True, default=1, null=True)),
-                ('min_order', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('origin', models.CharField(choices=[('manual', 'Issued by hand'), ('campaign', 'Campaign code'), ('plan', 'Follow-up plan'), ('offer', 'Offer'), ('referral', 'Referral reward')], default='manual', max_length=8)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('is_active', models.BooleanField(default=True)),
-                ('uses', models.PositiveIntegerField(default=0)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='coupons', to='leads.campaign')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='coupons', to='people.contact')),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='coupons', to='people.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.CharField(max_length=32, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("percent", "Percent off"), ("amount", "Amount off")], max_length=8
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "currency",
+                    models.CharField(blank=True, help_text="for amounts off", max_length=3),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "max_uses",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="in all; empty: no limit", null=True
+                    ),
+                ),
+                (
+                    "max_uses_per_customer",
+                    models.PositiveIntegerField(blank=True, default=1, null=True),
+                ),
+                (
+                    "min_order",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Issued by hand"),
+                            ("campaign", "Campaign code"),
+                            ("plan", "Follow-up plan"),
+                            ("offer", "Offer"),
+                            ("referral", "Referral reward"),
+                        ],
+                        default="manual",
+                        max_length=8,
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("is_active", models.BooleanField(default=True)),
+                ("uses", models.PositiveIntegerField(default=0)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="coupons",
+                        to="leads.campaign",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coupons",
+                        to="people.contact",
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coupons",
+                        to="people.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='CouponRedemption',
+            name="CouponRedemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('order_value', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('discount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(max_length=3)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='people.contact')),
-                ('coupon', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='aftersales.coupon')),
-                ('deal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='coupon_redemptions', to='pipeline.deal')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='people.organization')),
-                ('redeemed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("order_value", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("discount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(max_length=3)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="people.contact",
+                    ),
+                ),
+                (
+                    "coupon",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="aftersales.coupon",
+                    ),
+                ),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="coupon_redemptions",
+                        to="pipeline.deal",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="people.organization",
+                    ),
+                ),
+                (
+                    "redeemed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlanTemplate',
+            name="PlanTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pipeline', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='proposals.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="proposals.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='FollowUpPlan',
+            name="FollowUpPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120)),
-                ('state', models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='running', max_length=9)),
-                ('won_at', models.DateTimeField()),
-                ('delivery_date', models.DateField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='plans', to='people.contact')),
-                ('deal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plans', to='pipeline.deal')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='plans', to='people.organization')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='follow_up_plans', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='aftersales.plantemplate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="running",
+                        max_length=9,
+                    ),
+                ),
+                ("won_at", models.DateTimeField()),
+                ("delivery_date", models.DateField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="plans",
+                        to="people.contact",
+                    ),
+                ),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plans",
+                        to="pipeline.deal",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="plans",
+                        to="people.organization",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="follow_up_plans",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="aftersales.plantemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('rewarded_at', models.DateTimeField(blank=True, null=True)),
-                ('deal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='pipeline.deal')),
-                ('lead', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referral', to='leads.lead')),
-                ('referrer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referrals', to='people.contact')),
-                ('reward', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='aftersales.coupon')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("rewarded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="pipeline.deal",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="referral",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "referrer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="referrals",
+                        to="people.contact",
+                    ),
+                ),
+                (
+                    "reward",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="aftersales.coupon",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('criteria', models.JSONField(blank=True, default=dict)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("criteria", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Mailing',
+            name="Mailing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('coupon_kind', models.CharField(blank=True, choices=[('percent', 'Percent off'), ('amount', 'Amount off')], max_length=8)),
-                ('coupon_value', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('coupon_currency', models.CharField(blank=True, max_length=3)),
-                ('coupon_valid_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('rate_per_minute', models.PositiveIntegerField(default=60)),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('sending', 'Sending'), ('sent', 'Sent'), ('cancelled', 'Cancelled')], default='draft', max_length=9)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mailings', to='leads.campaign')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='messaging.emailtemplate')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mailings', to='aftersales.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "coupon_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[("percent", "Percent off"), ("amount", "Amount off")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "coupon_value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("coupon_currency", models.CharField(blank=True, max_length=3)),
+                ("coupon_valid_days", models.PositiveIntegerField(blank=True, null=True)),
+                ("rate_per_minute", models.PositiveIntegerField(default=60)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=9,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mailings",
+                        to="leads.campaign",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="messaging.emailtemplate",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mailings",
+                        to="aftersales.segment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlanStepTemplate',
+            name="PlanStepTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('kind', models.CharField(choices=[('task', 'Task for the account owner'), ('email', 'Email from a template'), ('survey', 'Satisfaction survey'), ('coupon', 'Coupon'), ('offer', 'Offer email with a coupon')], max_length=8)),
-                ('offset_days', models.IntegerField(default=0)),
-                ('anchor', models.CharField(choices=[('won', 'the win'), ('delivery', 'the delivery date')], default='won', max_length=8)),
-                ('title', models.CharField(help_text="the task's subject or the step's name", max_length=200)),
-                ('body', models.TextField(blank=True, help_text="the task's note")),
-                ('coupon_kind', models.CharField(blank=True, choices=[('percent', 'Percent off'), ('amount', 'Amount off')], max_length=8)),
-                ('coupon_value', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('coupon_valid_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('email_template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='messaging.emailtemplate')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='aftersales.plantemplate')),
-                ('survey', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='aftersales.survey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("task", "Task for the account owner"),
+                            ("email", "Email from a template"),
+                            ("survey", "Satisfaction survey"),
+                            ("coupon", "Coupon"),
+                            ("offer", "Offer email with a coupon"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("offset_days", models.IntegerField(default=0)),
+                (
+                    "anchor",
+                    models.CharField(
+                        choices=[("won", "the win"), ("delivery", "the delivery date")],
+                        default="won",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(
+                        help_text="the task's subject or the step's name", max_length=200
+                    ),
+                ),
+                ("body", models.TextField(blank=True, help_text="the task's note")),
+                (
+                    "coupon_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[("percent", "Percent off"), ("amount", "Amount off")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "coupon_value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("coupon_valid_days", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "email_template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="messaging.emailtemplate",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="aftersales.plantemplate",
+                    ),
+                ),
+                (
+                    "survey",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="aftersales.survey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'position', 'pk'],
+                "ordering": ["plan", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SurveyInvite',
+            name="SurveyInvite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('email', models.EmailField(max_length=254)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='survey_invites', to='people.contact')),
-                ('deal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='pipeline.deal')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='messaging.message')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='people.organization')),
-                ('owner', models.ForeignKey(blank=True, help_text='the account owner, who gets the service task for a detractor', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('survey', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invites', to='aftersales.survey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="survey_invites",
+                        to="people.contact",
+                    ),
+                ),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="pipeline.deal",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="messaging.message",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="people.organization",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the account owner, who gets the service task for a detractor",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "survey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invites",
+                        to="aftersales.survey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlanStep',
+            name="PlanStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('kind', models.CharField(choices=[('task', 'Task for the account owner'), ('email', 'Email from a template'), ('survey', 'Satisfaction survey'), ('coupon', 'Coupon'), ('offer', 'Offer email with a coupon')], max_length=8)),
-                ('title', models.CharField(max_length=200)),
-                ('due_at', models.DateTimeField(blank=True, help_text='None: waits for a delivery date', null=True)),
-                ('state', models.CharField(choices=[('pending', 'Waiting'), ('done', 'Done'), ('skipped', 'Skipped'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=9)),
-                ('ran_at', models.DateTimeField(blank=True, null=True)),
-                ('result', models.TextField(blank=True)),
-                ('activity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='activities.activity')),
-                ('coupon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='aftersales.coupon')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='messaging.message')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='aftersales.followupplan')),
-                ('template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='aftersales.plansteptemplate')),
-                ('survey_invite', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='aftersales.surveyinvite')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("task", "Task for the account owner"),
+                            ("email", "Email from a template"),
+                            ("survey", "Satisfaction survey"),
+                            ("coupon", "Coupon"),
+                            ("offer", "Offer email with a coupon"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "due_at",
+                    models.DateTimeField(
+                        blank=True, help_text="None: waits for a delivery date", null=True
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("done", "Done"),
+                            ("skipped", "Skipped"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=9,
+                    ),
+                ),
+                ("ran_at", models.DateTimeField(blank=True, null=True)),
+                ("result", models.TextField(blank=True)),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="activities.activity",
+                    ),
+                ),
+                (
+                    "coupon",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="aftersales.coupon",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="messaging.message",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="aftersales.followupplan",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="aftersales.plansteptemplate",
+                    ),
+                ),
+                (
+                    "survey_invite",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="aftersales.surveyinvite",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'position', 'pk'],
+                "ordering": ["plan", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SurveyResponse',
+            name="SurveyResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('score', models.PositiveSmallIntegerField()),
-                ('comment', models.TextField(blank=True)),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('answered_at', models.DateTimeField()),
-                ('changed_at', models.DateTimeField(blank=True, null=True)),
-                ('thanked_at', models.DateTimeField(blank=True, null=True)),
-                ('invite', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='response', to='aftersales.surveyinvite')),
-                ('service_task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='activities.activity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("score", models.PositiveSmallIntegerField()),
+                ("comment", models.TextField(blank=True)),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                ("answered_at", models.DateTimeField()),
+                ("changed_at", models.DateTimeField(blank=True, null=True)),
+                ("thanked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "invite",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="response",
+                        to="aftersales.surveyinvite",
+                    ),
+                ),
+                (
+                    "service_task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="activities.activity",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='MailingRecipient',
+            name="MailingRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('state', models.CharField(choices=[('pending', 'Waiting'), ('queued', 'In the outbox'), ('suppressed', 'Not sent: unsubscribed'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.contact')),
-                ('coupon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='aftersales.coupon')),
-                ('mailing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recipients', to='aftersales.mailing')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='messaging.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("queued", "In the outbox"),
+                            ("suppressed", "Not sent: unsubscribed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="people.contact",
+                    ),
+                ),
+                (
+                    "coupon",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="aftersales.coupon",
+                    ),
+                ),
+                (
+                    "mailing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recipients",
+                        to="aftersales.mailing",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="messaging.message",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['mailing', 'state'], name='mailingrecipient_state')],
-                'constraints': [models.UniqueConstraint(fields=('mailing', 'contact'), name='mailing_recipient_once')],
+                "indexes": [
+                    models.Index(fields=["mailing", "state"], name="mailingrecipient_state")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("mailing", "contact"), name="mailing_recipient_once"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='followupplan',
-            constraint=models.UniqueConstraint(fields=('template', 'deal'), name='plan_once_per_deal_and_template'),
+            model_name="followupplan",
+            constraint=models.UniqueConstraint(
+                fields=("template", "deal"), name="plan_once_per_deal_and_template"
+            ),
         ),
         migrations.AddIndex(
-            model_name='planstep',
-            index=models.Index(fields=['state', 'due_at'], name='planstep_due'),
+            model_name="planstep",
+            index=models.Index(fields=["state", "due_at"], name="planstep_due"),
         ),
     ]

@@ -10,6 +10,7 @@ from .deals import (
     deal_restore,
     deal_trash,
     deal_update,
+    deal_won_handler_register,
 )
 from .setup import (
     lost_reason_create,
@@ -34,6 +35,7 @@ __all__ = [
     "deal_restore",
     "deal_trash",
     "deal_update",
+    "deal_won_handler_register",
     "lost_reason_create",
     "lost_reason_update",
     "pipeline_automation_set",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,17 @@ EDITABLE_FIELDS = (
     "campaign",
 )
 MAX_VALUE = Decimal("999999999999.99")
+
+# What else happens when a deal is won (follow-up plans start, a referrer is rewarded): other
+# apps register a handler in their AppConfig.ready(); each runs inside the winning transaction,
+# so a failure undoes the win and nothing half-happens.
+DealWonHandler = Callable[..., None]
+DEAL_WON_HANDLERS: dict[str, DealWonHandler] = {}
+
+
+def deal_won_handler_register(name: str, handler: DealWonHandler) -> None:
+    """Run `handler(actor=…, deal=…)` whenever a deal is won (registering a name again replaces)."""
+    DEAL_WON_HANDLERS[name] = handler
 
 
 def _lock(deal: Deal, *, actor: Any, expected_version: int | None) -> Deal:
@@ -249,6 +261,8 @@ def deal_mark_won(*, actor: Any, deal: Deal, expected_version: int | None = None
         deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
     )
     deal_facts_refresh(deal_ids=[deal.pk])
+    for handler in DEAL_WON_HANDLERS.values():
+        handler(actor=actor, deal=deal)
     return deal
 
 
