@@ -304,9 +304,9 @@ def winrates_report(*, user: Any, filters: ReportFilters) -> ReportResult:
             # every deal has exactly one owner, so the owner rows add up to all closed deals
             overall_line(found["owner"]),
             "Win rate = deals won ÷ deals closed (won or lost) in the period; open deals do not "
-            "count. The 95 % interval is the range the true win rate very likely lies in given "
-            f"so few or so many deals: the fewer deals, the wider it is. Rows with fewer than "
-            f"{SMALL_SAMPLE} closed deals are marked “small sample”.",
+            "count. The 95 % interval is the range the true win rate very likely lies in, given "
+            "how many deals it rests on: the fewer the deals, the wider it is. Rows with fewer "
+            f"than {SMALL_SAMPLE} closed deals are marked “small sample”.",
         ],
     )
 
