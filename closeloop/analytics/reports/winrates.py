@@ -1,0 +1,324 @@
+"""Win rates: of the deals closed (won or lost) in the period, the share won, per group.
+
+A win rate is won ÷ closed, shown with the closed count and its Wilson 95 % interval
+(`stats.Rate`), so a 100 % over two deals is not read as a sure thing. The groups are the owner,
+source, campaign, product, proposal template and deal size band. Each section is one grouped
+query over `DealFacts`; the product and template sections join the deals' proposals and count
+distinct deals, so a deal counts once per product (or template) however many lines carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+
+from closeloop.core.money import base_currency
+from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.models import DealFacts
+
+from ..charts import Chart, hbar_chart
+from ..filters import ReportFilters, report_facts
+from ..results import ReportKind, ReportResult, Section, Table, report_register
+from ..stats import Rate
+
+SMALL_SAMPLE = 10  # fewer closed deals than this in a row and the row is marked "small sample"
+
+# The lower edges of the deal size bands, in the base currency: a band runs from its edge up to
+# (not including) the next one, the last has no upper end. Change the bands here only.
+SIZE_BAND_EDGES: tuple[int, ...] = (0, 1_000, 5_000, 10_000, 50_000)
+OTHER_CURRENCY = -1  # the band key of deals in another currency than the base one
+
+NO_SOURCE = "(no source)"
+NO_CAMPAIGN = "(no campaign)"
+
+HEADERS = ["Deals closed", "Won", "Lost", "Win rate %", "95 % interval from %", "to %", "Sample"]
+
+
+def band_label(index: int) -> str:
+    """'under 1,000', '1,000–4,999', …, '50,000 and more' from `SIZE_BAND_EDGES`."""
+    if index == OTHER_CURRENCY:
+        return "other currency"
+    low = SIZE_BAND_EDGES[index]
+    if index + 1 == len(SIZE_BAND_EDGES):
+        return f"{low:,} and more"
+    high = SIZE_BAND_EDGES[index + 1] - 1
+    return f"under {high + 1:,}" if index == 0 else f"{low:,}–{high:,}"
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """One group's closed and won deals; `order` breaks ties between equal closed counts."""
+
+    label: str
+    closed: int
+    won: int
+    order: Any = ""
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.won, self.closed)
+
+    @property
+    def lost(self) -> int:
+        return self.closed - self.won
+
+    @property
+    def small(self) -> bool:
+        return self.closed < SMALL_SAMPLE
+
+
+def closed_facts(*, user: Any, filters: ReportFilters) -> QuerySet[DealFacts]:
+    """The visible, filtered deals won or lost in the period."""
+    return report_facts(user=user, filters=filters, date_field="closed_at").filter(
+        status__in=[DealStatus.WON, DealStatus.LOST]
+    )
+
+
+def _grouped(
+    facts: QuerySet[DealFacts],
+    key: str,
+    label: str | None,
+    *,
+    distinct: bool = False,
+) -> Iterable[dict[str, Any]]:
+    """One GROUP BY `key`: closed and won deals per group (distinct deals across joins)."""
+    fields = {"key": F(key)} | ({"name": F(label)} if label else {})
+    return (
+        facts.values(**fields)
+        .annotate(
+            closed=Count("deal_id", distinct=distinct),
+            won=Count("deal_id", distinct=distinct, filter=Q(status=DealStatus.WON)),
+        )
+        .order_by()
+    )
+
+
+def _sorted(rows: Iterable[RateRow]) -> list[RateRow]:
+    return sorted(rows, key=lambda r: (-r.closed, r.order))
+
+
+def rows_by_owner(facts: QuerySet[DealFacts]) -> list[RateRow]:
+    """Per owner (named as on the rest of the app: full name, else the email's name)."""
+    # the names come in the same grouped query, through the join on the owner
+    groups = (
+        facts.values(key=F("owner_id"), full_name=F("owner__full_name"), email=F("owner__email"))
+        .annotate(
+            closed=Count("deal_id"),
+            won=Count("deal_id", filter=Q(status=DealStatus.WON)),
+        )
+        .order_by()
+    )
+    rows = []
+    for g in groups:
+        name = g["full_name"] or g["email"].split("@")[0]
+        rows.append(RateRow(name, g["closed"], g["won"], name.lower()))
+    return _sorted(rows)
+
+
+def _named_rows(groups: Iterable[dict[str, Any]], none_label: str | None) -> list[RateRow]:
+    rows = []
+    for g in groups:
+        if g["key"] is None:
+            if none_label is None:
+                continue
+            rows.append(RateRow(none_label, g["closed"], g["won"], "\uffff"))  # ties: last
+        else:
+            rows.append(RateRow(g["name"], g["closed"], g["won"], g["name"].lower()))
+    return _sorted(rows)
+
+
+def rows_by_source(facts: QuerySet[DealFacts]) -> list[RateRow]:
+    return _named_rows(_grouped(facts, "source_id", "source__name"), NO_SOURCE)
+
+
+def rows_by_campaign(facts: QuerySet[DealFacts]) -> list[RateRow]:
+    return _named_rows(_grouped(facts, "campaign_id", "campaign__name"), NO_CAMPAIGN)
+
+
+def rows_by_product(facts: QuerySet[DealFacts]) -> list[RateRow]:
+    """Deals whose proposals (any of them, in any state) have a line with the product; a deal
+    with two products counts in both rows, one with the product on two lines once."""
+    groups = _grouped(
+        facts.filter(deal__proposals__lines__product__isnull=False),
+        "deal__proposals__lines__product_id",
+        "deal__proposals__lines__product__name",
+        distinct=True,
+    )
+    return _named_rows(groups, None)
+
+
+def rows_by_template(facts: QuerySet[DealFacts]) -> list[RateRow]:
+    """Deals with at least one proposal started from the template."""
+    groups = _grouped(
+        facts.filter(deal__proposals__template__isnull=False),
+        "deal__proposals__template_id",
+        "deal__proposals__template__name",
+        distinct=True,
+    )
+    return _named_rows(groups, None)
+
+
+def size_band(base: str) -> Case:
+    """The band index of a deal's value (OTHER_CURRENCY when not in the `base` currency)."""
+    whens = [When(~Q(currency=base), then=Value(OTHER_CURRENCY))]
+    # highest edge first: the first matching When wins
+    for index in range(len(SIZE_BAND_EDGES) - 1, 0, -1):
+        whens.append(When(value__gte=SIZE_BAND_EDGES[index], then=Value(index)))
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def rows_by_size(facts: QuerySet[DealFacts], *, base: str) -> list[RateRow]:
+    """Per size band of the value in the `base` currency, "other currency" last on ties."""
+    groups = _grouped(facts.annotate(band=size_band(base)), "band", None)
+    rows = [
+        RateRow(
+            band_label(g["key"]),
+            g["closed"],
+            g["won"],
+            len(SIZE_BAND_EDGES) if g["key"] == OTHER_CURRENCY else g["key"],
+        )
+        for g in groups
+    ]
+    return _sorted(rows)
+
+
+def _table_rows(rows: list[RateRow]) -> list[list[Any]]:
+    return [
+        [
+            r.label,
+            r.closed,
+            r.won,
+            r.lost,
+            r.rate.value,
+            r.rate.low,
+            r.rate.high,
+            "small sample" if r.small else "",
+        ]
+        for r in rows
+    ]
+
+
+def rate_chart(title: str, rows: list[RateRow]) -> Chart:
+    """Win rate bars on a 0–100 % axis, the interval drawn as a whisker over each bar."""
+    return hbar_chart(
+        title,
+        [(r.label, [float(r.rate.value or 0)]) for r in rows],
+        ["Win rate %"],
+        texts=[[f"{r.rate.value} % of {r.closed:,}"] for r in rows],
+        whiskers=[[(float(r.rate.low or 0), float(r.rate.high or 0))] for r in rows],
+        top=100,
+    )
+
+
+def overall_line(rows: list[RateRow]) -> str:
+    """The win rate of all closed deals, in words."""
+    closed = sum(r.closed for r in rows)
+    won = sum(r.won for r in rows)
+    if not closed:
+        return "No deals were won or lost in this period, so there is no win rate to show."
+    rate = Rate(won, closed)
+    return (
+        f"Overall win rate: {rate.value} % — {won:,} won of {closed:,} deals closed "
+        f"(95 % interval {rate.low} %–{rate.high} %)."
+    )
+
+
+@dataclass(frozen=True)
+class Part:
+    """One section of the page: its table key, heading, the column it groups by, its words."""
+
+    key: str
+    title: str
+    group: str
+    text: str
+
+
+PARTS = [
+    Part("owner", "By owner", "Owner", "The win rate of each deal owner."),
+    Part("source", "By source", "Source", "Where the deals came from."),
+    Part(
+        "campaign",
+        "By campaign",
+        "Campaign",
+        "The campaign each deal came from; deals without one are counted in “(no campaign)”.",
+    ),
+    Part(
+        "product",
+        "By product",
+        "Product",
+        "Deals whose proposals have a line with the product. A deal with two products counts "
+        "in both rows, so the rows add up to more than the deals closed; deals without a "
+        "proposal line for a product are not shown.",
+    ),
+    Part(
+        "template",
+        "By proposal template",
+        "Proposal template",
+        "Deals with a proposal started from the template (a deal with proposals from two "
+        "templates counts in both); deals without such a proposal are not shown.",
+    ),
+    Part(
+        "size",
+        "By deal size",
+        "Deal size",
+        "Deals by their value in {base}: {bands} (each band runs up to, not including, the "
+        "next). Deals in another currency are counted in “other currency”.",
+    ),
+]
+
+
+def winrates_report(*, user: Any, filters: ReportFilters) -> ReportResult:
+    facts = closed_facts(user=user, filters=filters)
+    base = base_currency()  # read once: outside a request every read is a query
+    found = {
+        "owner": rows_by_owner(facts),
+        "source": rows_by_source(facts),
+        "campaign": rows_by_campaign(facts),
+        "product": rows_by_product(facts),
+        "template": rows_by_template(facts),
+        "size": rows_by_size(facts, base=base),
+    }
+    bands = ", ".join(band_label(i) for i in range(len(SIZE_BAND_EDGES)))
+    sections = []
+    for part in PARTS:
+        rows = found[part.key]
+        sections.append(
+            Section(
+                part.title,
+                part.text.format(base=base, bands=bands),
+                rate_chart(f"Win rate by {part.group.lower()}, with its 95 % interval", rows),
+                Table(
+                    part.key,
+                    f"Win rate by {part.group.lower()}",
+                    [part.group, *HEADERS],
+                    _table_rows(rows),
+                ),
+            )
+        )
+    return ReportResult(
+        sections,
+        notes=[
+            # every deal has exactly one owner, so the owner rows add up to all closed deals
+            overall_line(found["owner"]),
+            "Win rate = deals won ÷ deals closed (won or lost) in the period; open deals do not "
+            "count. The 95 % interval is the range the true win rate very likely lies in, given "
+            "how many deals it rests on: the fewer the deals, the wider it is. Rows with fewer "
+            f"than {SMALL_SAMPLE} closed deals are marked “small sample”.",
+        ],
+    )
+
+
+report_register(
+    ReportKind(
+        key="win-rates",
+        title="Win rates",
+        summary="Which owners, sources, campaigns, products, templates and deal sizes win "
+        "most often, with how sure each figure is.",
+        build=winrates_report,
+        position=30,
+        date_basis="deals won or lost in the period",
+    )
+)
