@@ -175,8 +175,18 @@ def test_the_page_draws_charts_and_tables_and_exports_csv(history, admin_client_
 def test_a_rep_exports_only_their_own(history, rep_client):
     export = rep_client.get("/analytics/cycle/", {"period": "this_year", "export": "stages"})
     lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[1:] == [
+    assert lines == [
+        "Stage,Won deals in it,Won median days,Won p75 days,"
+        "Lost deals in it,Lost median days,Lost p75 days",
         "Demo / meeting (optional),1,5.0,5.0,1,5.0,5.0",
         "Proposal,1,10.0,10.0,1,20.0,20.0",
         "Negotiation / commitment,1,10.0,10.0,0,,",
     ]
+
+
+def test_a_page_without_closed_deals_still_draws(history, outsider_client):
+    response = outsider_client.get("/analytics/cycle/", {"period": "this_year"})
+    assert response.status_code == 200
+    export = outsider_client.get("/analytics/cycle/", {"period": "this_year", "export": "cycle"})
+    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[1:] == ["Won,0,,,", "Lost,0,,,"]  # D7, the outsider's only deal, is open

@@ -32,8 +32,9 @@ from ..stats import days, percentile_of_counts
 OUTCOMES = [(DealStatus.WON, "Won"), (DealStatus.LOST, "Lost")]
 METHOD = (
     "Medians and 75th percentiles use the nearest-rank method: the smallest duration with at "
-    "least half (or three quarters) of the deals at or below it, so with two deals the median "
-    "is the shorter one. Durations are counted in tenths of a day."
+    "least half (or, for the 75th percentile or p75, three quarters) of the deals at or below "
+    "it, so with two deals the median is the shorter one. Durations are counted in tenths of a "
+    "day."
 )
 
 
@@ -211,10 +212,10 @@ def cycle_report(*, user: Any, filters: ReportFilters) -> ReportResult:
             "Stage",
             "Won deals in it",
             "Won median days",
-            "Won 75th percentile days",
+            "Won p75 days",
             "Lost deals in it",
             "Lost median days",
-            "Lost 75th percentile days",
+            "Lost p75 days",
         ],
         [
             [
