@@ -1,4 +1,5 @@
 """The reports; importing this package registers each one (see results.report_register)."""
 
 from . import funnel  # noqa: F401
+from .cycle import cycle_report  # noqa: F401
 from .winrates import winrates_report  # noqa: F401
