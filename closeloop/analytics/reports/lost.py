@@ -326,19 +326,17 @@ def lost_report(*, user: Any, filters: ReportFilters) -> ReportResult:
         ["Lost deals"],
         top=count_top(max((row[1] for row in competitors), default=0)),
     )
-    notes = [
+    note = (
         f"Values add up only the deals in {base}, the base currency; deals in other currencies "
-        "are counted but their value is left out."
-    ]
+        "are counted but their value is left out"
+    )
     if data.other_currency:
-        notes.append(
-            f"{data.other_currency:,} lost deal(s) in another currency are counted without value."
-        )
+        note += f" ({data.other_currency:,} such lost deal(s) here)"
     chart_note = []
     if len(reps) - 1 > CHART_ROWS or len(competitors) > CHART_ROWS:
         chart_note.append(f"The charts show the first {CHART_ROWS} rows; the tables list all.")
     return ReportResult(
-        notes=notes,
+        notes=[note + "."],
         sections=[
             Section(
                 "Lost at each stage",
@@ -356,14 +354,15 @@ def lost_report(*, user: Any, filters: ReportFilters) -> ReportResult:
                         "Lost deals",
                         value,
                         "Share of losses %",
-                        "Closed deals that reached it",
-                        "Loss rate at the stage %",
+                        "Reached it",
+                        "Loss rate %",
                     ],
                     by_stage,
                 ),
                 notes=[
-                    "A deal reached a required stage if it was in it or any later stage, or was "
-                    "won; it reached an optional stage only if it was in it."
+                    "Reached it: the deals closed in the period that reached the stage. A deal "
+                    "reached a required stage if it was in it or any later stage, or was won; it "
+                    "reached an optional stage only if it was in it."
                 ],
             ),
             Section(
