@@ -14,12 +14,8 @@ import pytest
 
 from closeloop.analytics.choices import PeriodPreset
 from closeloop.analytics.filters import ReportFilters, default_pipeline_id, period_of
-from closeloop.analytics.reports.lost import (
-    OTHER_REASONS,
-    count_top,
-    lost_report,
-    stacked_hbar_chart,
-)
+from closeloop.analytics.reports.lost import OTHER_REASONS, lost_report
+from closeloop.analytics.stacked import count_top, stacked_hbar_chart
 from closeloop.pipeline import services
 from tests.analytics.conftest import DEMO, NEGOTIATION, PROPOSAL, on
 from tests.factories import lost_reason, stage_named
