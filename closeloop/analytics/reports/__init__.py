@@ -1,3 +1,4 @@
 """The reports; importing this package registers each one (see results.report_register)."""
 
 from . import funnel  # noqa: F401
+from .team import team_report  # noqa: F401
