@@ -3,4 +3,5 @@
 from . import funnel  # noqa: F401
 from .cycle import cycle_report  # noqa: F401
 from .lost import lost_report  # noqa: F401
+from .team import team_report  # noqa: F401
 from .winrates import winrates_report  # noqa: F401
