@@ -58,3 +58,4 @@ class RecipientState(models.TextChoices):
     QUEUED = "queued", "In the outbox"
     SUPPRESSED = "suppressed", "Not sent: unsubscribed"
     FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not sent"

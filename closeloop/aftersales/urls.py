@@ -5,3 +5,7 @@ from django.urls import URLPattern, URLResolver
 app_name = "aftersales"
 
 urlpatterns: list[URLPattern | URLResolver] = []
+
+from .mailings_urls import urlpatterns as mailing_urls  # noqa: E402
+
+urlpatterns += mailing_urls

@@ -72,6 +72,8 @@ class MailingRecipient(models.Model):
         "aftersales.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # why it was skipped, suppressed or failed, in words for the mailing page
+    reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [

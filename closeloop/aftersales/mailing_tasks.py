@@ -1,0 +1,13 @@
+"""Background tasks of promotional mailings."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def mailing_batch_task(*, mailing_id: int) -> dict[str, int]:
+    """Queue the next batch of a mailing's emails; the batch enqueues the one after it."""
+    from .mailings import mailing_send_batch
+
+    return mailing_send_batch(mailing_id=mailing_id)
