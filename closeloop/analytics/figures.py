@@ -110,21 +110,44 @@ def _period_sums(prefix: str, period: Period, currency: str) -> dict[str, Any]:
     }
 
 
-def _activities(*, user: Any, filters: ReportFilters, period: Period) -> int:
-    """Activities people logged in the period (automatic change entries do not count), by the
-    owners the filters select."""
-    qs = activity_visible_to(user).exclude(kind=ActivityKind.CHANGE).filter(period.q("created_at"))
+def _activities(
+    *, user: Any, filters: ReportFilters, period: Period, previous: Period | None
+) -> tuple[int, int | None]:
+    """Activities people logged in the period and in the previous one (automatic change
+    entries do not count), by the owners the filters select: one query."""
+    qs = activity_visible_to(user).exclude(kind=ActivityKind.CHANGE)
     if filters.owner_id:
         qs = qs.filter(actor_id=filters.owner_id)
     if filters.team_id:
         qs = qs.filter(actor__teams=filters.team_id)
-    return qs.order_by().count()
+    counts = {"now": Count("pk", filter=period.q("created_at"))}
+    if previous is not None:
+        counts["before"] = Count("pk", filter=previous.q("created_at"))
+    row = qs.order_by().aggregate(**counts)
+    return row["now"], row.get("before")
 
 
 def _average_days(total_tenths: int | None, count: int) -> Decimal | None:
     if not count or total_tenths is None:
         return None
     return (days(total_tenths) / count).quantize(Decimal("0.1"))  # type: ignore[operator]
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or Decimal(0)).quantize(CENTS)
+
+
+def _period_values(row: dict[str, Any], prefix: str, activities: int | None) -> dict[str, Any]:
+    """The figures of one period from the aggregate row (its keys start with `prefix`)."""
+    won, lost = row[f"{prefix}won"], row[f"{prefix}lost"]
+    return {
+        "opened": row[f"{prefix}opened"],
+        "won": won,
+        "won_value": _money(row[f"{prefix}won_value"]),
+        "win_rate": percent(won, won + lost),
+        "cycle": _average_days(row[f"{prefix}cycle_sum"], won),
+        "acts": activities,
+    }
 
 
 def report_url(key: str, filters: ReportFilters) -> str:
@@ -150,30 +173,18 @@ def key_figures(*, user: Any, filters: ReportFilters) -> list[Figure]:
         "open_deals": Count("pk", filter=Q(status=DealStatus.OPEN)),
         "open_other": Count("pk", filter=Q(status=DealStatus.OPEN) & ~Q(currency=currency)),
     }
-    row = report_facts(user=user, filters=filters, date_field=None).aggregate(**sums)
-
-    def get(name: str, prev: bool) -> Any:
-        if prev and previous is None:
-            return None
-        return row[f"{'prev_' if prev else ''}{name}"]
-
-    def money(value: Any) -> Decimal:
-        return (value or Decimal(0)).quantize(CENTS)
-
-    def figures(prev: bool) -> dict[str, Any]:
-        if prev and previous is None:
-            return dict.fromkeys(("opened", "won", "won_value", "win_rate", "cycle", "acts"))
-        won, lost = get("won", prev), get("lost", prev)
-        return {
-            "opened": get("opened", prev),
-            "won": won,
-            "won_value": money(get("won_value", prev)),
-            "win_rate": percent(won, won + lost),
-            "cycle": _average_days(get("cycle_sum", prev), won),
-            "acts": _activities(user=user, filters=filters, period=previous if prev else period),
-        }
-
-    now, before = figures(False), figures(True)
+    facts = report_facts(user=user, filters=filters, date_field=None)
+    if period.start or period.end:  # "all time" needs every row (and an empty Q would vanish)
+        # only the rows some figure counts, so the indexes on created_at, closed_at and
+        # status can narrow the scan
+        wanted = Q(status=DealStatus.OPEN) | period.q("created_at") | period.q("closed_at")
+        if previous is not None:
+            wanted |= previous.q("created_at") | previous.q("closed_at")
+        facts = facts.filter(wanted)
+    row = facts.aggregate(**sums)
+    acts = _activities(user=user, filters=filters, period=period, previous=previous)
+    now = _period_values(row, "", acts[0])
+    before = _period_values(row, "prev_", acts[1]) if previous is not None else {}
     won_other = row["won_other"]
     weighted_value = (row["open_weighted"] or Decimal(0)) / 100
     link = {
@@ -192,14 +203,16 @@ def key_figures(*, user: Any, filters: ReportFilters) -> list[Figure]:
         else ""
     )
     return [
-        Figure("opened", "Deals opened", "count", now["opened"], before["opened"], link["funnel"]),
-        Figure("won", "Deals won", "count", now["won"], before["won"], link["win-rates"]),
+        Figure(
+            "opened", "Deals opened", "count", now["opened"], before.get("opened"), link["funnel"]
+        ),
+        Figure("won", "Deals won", "count", now["won"], before.get("won"), link["win-rates"]),
         Figure(
             "won_value",
             f"Won value ({currency})",
             "money",
             now["won_value"],
-            before["won_value"],
+            before.get("won_value"),
             link["team"],
             other_note,
             currency=currency,
@@ -209,7 +222,7 @@ def key_figures(*, user: Any, filters: ReportFilters) -> list[Figure]:
             "Win rate",
             "percent",
             now["win_rate"],
-            before["win_rate"],
+            before.get("win_rate"),
             link["win-rates"],
             "won ÷ (won + lost), deals closed in the period",
         ),
@@ -218,18 +231,23 @@ def key_figures(*, user: Any, filters: ReportFilters) -> list[Figure]:
             "Average cycle",
             "days",
             now["cycle"],
-            before["cycle"],
+            before.get("cycle"),
             link["cycle"],
             "days from opening to winning, deals won in the period",
         ),
         Figure(
-            "activities", "Activities logged", "count", now["acts"], before["acts"], link["team"]
+            "activities",
+            "Activities logged",
+            "count",
+            now["acts"],
+            before.get("acts"),
+            link["team"],
         ),
         Figure(
             "open_value",
             f"Open pipeline ({currency})",
             "money",
-            money(row["open_value"]),
+            _money(row["open_value"]),
             None,
             link["forecast"],
             " ".join(

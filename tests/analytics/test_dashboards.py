@@ -96,6 +96,15 @@ def test_the_admins_key_figures_for_this_year_against_last_year(notes, admin):
     }
 
 
+def test_all_time_has_nothing_to_compare_with(notes, admin):
+    figures = key_figures(user=admin, filters=filters(preset=PeriodPreset.ALL))
+    assert table(figures)["opened"] == (8, None)
+    assert table(figures)["won_value"] == (Decimal("22000.00"), None)
+    assert table(figures)["win_rate"] == (Decimal("50.0"), None)  # 3 won, 3 lost
+    assert table(figures)["activities"] == (6, None)
+    assert {f.trend for f in figures} == {""}
+
+
 def test_a_manager_sees_their_teams_figures(notes, manager):
     # not the outsider's D7 nor its activity
     assert table(key_figures(user=manager, filters=filters())) == {
