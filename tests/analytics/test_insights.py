@@ -170,9 +170,8 @@ def test_an_owner_far_below_everyone_else_at_a_stage(closed_history, admin, rep)
     assert finding.url == f"/analytics/funnel/?{filters(owner_id=rep.pk).query()}"
     # Demo: the teammate's 25 deals have no one to be compared with; the rest had enough data
     assert found.missing == [
-        "Conversion at Demo / meeting by owner, for Tom Teammate (25 against 0) closed deals "
-        "that reached it (the owner against everyone else; the test needs at least 20 on each "
-        "side)."
+        "conversion at Demo / meeting by owner: of the closed deals that reached it, Tom "
+        "Teammate 25 against 0 for everyone else; the test needs at least 20 on each side."
     ]
     assert found.checked == [
         "loss share at Demo / meeting",
@@ -191,7 +190,8 @@ def test_a_rep_gets_insights_from_their_own_deals_only(closed_history, rep):
     assert "20 of 25 (80.0 %) were lost there, against 5 of 30 (16.7 %)" in found.findings[0].text
     assert round(found.findings[0].z, 2) == 4.70
     assert found.missing[0].startswith(
-        "Loss share at Demo / meeting: 0 closed deals reached it and 55 reached the other stages"
+        "the loss share at Demo / meeting: 0 closed deals reached it and 55 reached the other "
+        "stages"
     )
 
 
@@ -205,13 +205,17 @@ def test_nothing_is_concluded_from_the_small_history(history, admin, manager):
     assert found.findings[0].url == (
         f"/deals/?pipeline={default_pipeline_id()}&stage={proposal.pk}&status=open&mark=rotting"
     )
-    assert found.missing[:3] == [
-        "Loss share at Demo / meeting: 3 closed deals reached it and 7 reached the other "
+    assert found.missing[:4] == [
+        "the loss share at Demo / meeting: 3 closed deals reached it and 7 reached the other "
         "stages; the test needs at least 20 on each side.",
-        "Loss share at Proposal: 4 closed deals reached it and 6 reached the other stages; the "
-        "test needs at least 20 on each side.",
-        "Loss share at Negotiation / commitment: 3 closed deals reached it and 7 reached the "
-        "other stages; the test needs at least 20 on each side.",
+        "the loss share at Proposal: 4 closed deals reached it and 6 reached the other stages; "
+        "the test needs at least 20 on each side.",
+        "the loss share at Negotiation / commitment: 3 closed deals reached it and 7 reached "
+        "the other stages; the test needs at least 20 on each side.",
+        # D1, D5 (Rita Rep) and D3 (Tom Teammate) were in the optional Demo stage
+        "conversion at Demo / meeting by owner: of the closed deals that reached it, Rita Rep 2 "
+        "against 1 for everyone else; Tom Teammate 1 against 2 for everyone else; the test "
+        "needs at least 20 on each side.",
     ]
     assert len(found.missing) == 6 and found.checked == []
     # the manager does not see the outsider's D7
@@ -250,16 +254,20 @@ def test_the_page_lists_findings_then_what_lacked_data_and_exports(closed_histor
     assert response.status_code == 200
     first = body.index("High: Many deals are lost at Negotiation / commitment")
     second = body.index("Medium: Rita Rep converts fewer deals")
-    assert first < second < body.index("Not enough data for: Conversion at Demo / meeting")
-    assert "z = 3.20" in body and "Revisit the offer and its pricing" in body
+    assert first < second < body.index("Not enough data for: conversion at Demo / meeting")
+    assert "z = 3.20" in body
+    assert "What to do: Revisit the offer and its pricing" in body
     export = admin_client_.get(
         "/analytics/insights/", {"period": "this_year", "export": "findings"}
     )
     lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
     assert lines == [
-        "Severity,Finding,z",
-        "High,Many deals are lost at Negotiation / commitment,3.20",
-        "Medium,Rita Rep converts fewer deals at Negotiation / commitment,6.06",
+        "Severity,Finding,z,What to do",
+        'High,Many deals are lost at Negotiation / commitment,3.20,"Revisit the offer and its '
+        'pricing (discount limits, payment terms)."',
+        'Medium,Rita Rep converts fewer deals at Negotiation / commitment,6.06,"Go through '
+        "these deals together: coaching on this stage, or a look at how they were qualified, "
+        'usually helps."',
     ]
 
 

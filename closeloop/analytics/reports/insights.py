@@ -154,8 +154,9 @@ def _stage_losses(
         rest = Rate(lost_all - here.k, reached_all - here.n)
         if here.n < MIN_SAMPLE or rest.n < MIN_SAMPLE:
             out.missing.append(
-                f"Loss share at {stage.name}: {here.n} closed deals reached it and {rest.n} "
-                f"reached the other stages; the test needs at least {MIN_SAMPLE} on each side."
+                f"the loss share at {stage.name}: {here.n} closed deals reached it and "
+                f"{rest.n} reached the other stages; the test needs at least {MIN_SAMPLE} on "
+                "each side."
             )
             continue
         out.checked.append(f"loss share at {stage.name}")
@@ -212,7 +213,7 @@ def _rep_conversion(facts: Any, stages: list[Stage], filters: ReportFilters, out
             if not mine.n:
                 continue
             if mine.n < MIN_SAMPLE or rest.n < MIN_SAMPLE:
-                short.append(f"{name} ({mine.n} against {rest.n})")
+                short.append(f"{name} {mine.n} against {rest.n} for everyone else")
                 continue
             out.checked.append(f"{name} at {stage.name}")
             z = significantly_above(rest.k, rest.n, mine.k, mine.n)
@@ -241,9 +242,8 @@ def _rep_conversion(facts: Any, stages: list[Stage], filters: ReportFilters, out
             )
         if short:
             out.missing.append(
-                f"Conversion at {stage.name} by owner, for {', '.join(short)} closed deals that "
-                f"reached it (the owner against everyone else; the test needs at least "
-                f"{MIN_SAMPLE} on each side)."
+                f"conversion at {stage.name} by owner: of the closed deals that reached it, "
+                f"{'; '.join(short)}; the test needs at least {MIN_SAMPLE} on each side."
             )
 
 
@@ -302,7 +302,7 @@ def insights_find(*, user: Any, filters: ReportFilters) -> Insights:
     out = Insights()
     pipeline = Pipeline.objects.filter(pk=filters.pipeline_id).first()
     if pipeline is None:
-        out.missing.append("Every finding: there is no pipeline yet.")
+        out.missing.append("every finding: there is no pipeline yet.")
         return out
     stages = list(pipeline.stages.order_by("position", "pk"))
     closed = report_facts(user=user, filters=filters, date_field="closed_at")
@@ -319,14 +319,9 @@ def insights_report(*, user: Any, filters: ReportFilters) -> ReportResult:
         Section(
             f"{f.severity_label}: {f.title}",
             f.text,
-            table=Table(
-                f"finding{i}",
-                "Where to look",
-                ["What to do", "Details"],
-                [[f.advice, Link("Open", f.url)]],
-            ),
+            notes=[f"What to do: {f.advice}"] if f.advice else [],
         )
-        for i, f in enumerate(found.findings, start=1)
+        for f in found.findings
     ]
     if not found.findings:
         sections.append(
@@ -336,24 +331,31 @@ def insights_report(*, user: Any, filters: ReportFilters) -> ReportResult:
                 "significantly fewer, and no open deal is rotting.",
             )
         )
-    summary = Table(
-        "findings",
-        "All findings",
-        ["Severity", "Finding", "z"],
-        [
-            [f.severity_label, Link(f.title, f.url), _z(f.z) if f.z is not None else None]
-            for f in found.findings
-        ],
-    )
+    if found.findings:
+        sections.append(
+            Section(
+                "All findings",
+                "Each finding links to where to look: the lost deals report, the owner's "
+                "funnel, or the list of rotting deals.",
+                table=Table(
+                    "findings",
+                    "All findings",
+                    ["Severity", "Finding", "z", "What to do"],
+                    [
+                        [f.severity_label, Link(f.title, f.url), _z(f.z) if f.z else None, f.advice]
+                        for f in found.findings
+                    ],
+                ),
+            )
+        )
     sections.append(
         Section(
-            "Checked",
+            "What was checked",
             (
-                "Checked with enough deals: " + "; ".join(found.checked) + "."
+                "Tests run with enough deals: " + "; ".join(found.checked) + "."
                 if found.checked
                 else "No test had enough deals to be run."
             ),
-            table=summary if found.findings else None,
             notes=[f"Not enough data for: {line}" for line in found.missing],
         )
     )
