@@ -16,6 +16,7 @@ from closeloop.pipeline.selectors import pipeline_list
 from closeloop.proposals.selectors import product_list
 
 from .choices import PeriodPreset
+from .figures import dashboard_build
 from .filters import ReportFilters, default_pipeline_id
 from .results import REPORTS, report_build, report_kinds
 
@@ -67,12 +68,17 @@ def report_page(request: HttpRequest, key: str) -> HttpResponseBase:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponseBase:
-    """The list of reports (the manager dashboard's key figures come with the dashboards)."""
-    kinds = report_kinds()
+    """The manager dashboard: key figures against the previous period, the top insights and
+    each owner's results (this month unless a period is chosen), then the list of reports."""
+    params = request.GET.copy()
+    if not any(name in params for name in ("period", "from", "to")):
+        params["period"] = PeriodPreset.THIS_MONTH
+    filters = ReportFilters.from_query(params, default_pipeline=default_pipeline_id())
     context = {
         "nav": "analytics",
-        "kinds": kinds,
-        "filters": request_filters(request),
+        "kinds": report_kinds(),
+        "filters": filters,
+        "board": dashboard_build(user=request.user, filters=filters),
         **filter_choices(request.user),
     }
     return render(request, "analytics/dashboard.html", context)

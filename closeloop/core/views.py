@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from closeloop.analytics.figures import my_figures
 from closeloop.core.http import int_param
 from closeloop.leads.overview import PERIODS, journey_strip, period_for
 from closeloop.leads.selectors import lead_trash_list
@@ -12,7 +13,8 @@ from closeloop.pipeline.selectors import deal_trash_list, pipeline_list
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The whole journey on one strip: leads, each deal stage, won and lost, customers."""
+    """The whole journey on one strip: leads, each deal stage, won and lost, customers; and the
+    user's own key figures for this month."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     pipelines = list(pipeline_list())
@@ -20,7 +22,14 @@ def home(request: HttpRequest) -> HttpResponse:
     pipeline = next((p for p in pipelines if p.pk == chosen), pipelines[0] if pipelines else None)
     period = period_for(request.GET.get("period", "month"))
     strip = journey_strip(user=request.user, pipeline=pipeline, period=period)
-    context = {"nav": "home", "strip": strip, "pipelines": pipelines, "periods": PERIODS}
+    mine = my_figures(user=request.user, pipeline_id=pipeline.pk if pipeline else None)
+    context = {
+        "nav": "home",
+        "strip": strip,
+        "mine": mine,
+        "pipelines": pipelines,
+        "periods": PERIODS,
+    }
     return render(request, "core/home.html", context)
 
 

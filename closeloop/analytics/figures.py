@@ -1,0 +1,351 @@
+"""The key figures of the dashboards: a period against the one before, each linking to its report.
+
+Both the manager dashboard (`/analytics/`) and the "My figures" block on the home page are
+drawn from `key_figures`, so the two always agree. All deal figures come from one aggregate over
+`DealFacts` (conditional counts and sums for both periods and the open pipeline), activities
+from one count, and the per-rep table from one GROUP BY: the number of queries does not grow
+with the number of deals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.urls import reverse
+
+from closeloop.activities.choices import ActivityKind
+from closeloop.activities.selectors import activity_visible_to
+from closeloop.core.money import base_currency, format_money
+from closeloop.pipeline.choices import DealStatus
+
+from .choices import PeriodPreset
+from .filters import Period, ReportFilters, period_of, report_facts
+from .stats import days, percent
+
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One key figure: its value now and in the previous period (None: not compared)."""
+
+    key: str
+    label: str
+    kind: str  # "count", "money", "percent", "days"
+    value: Any
+    previous: Any
+    url: str
+    note: str = ""
+    compared: bool = True  # False for snapshots (the open pipeline is "now", not a period)
+    currency: str = ""
+
+    @property
+    def shown(self) -> str:
+        return _shown(self.kind, self.value, self.currency)
+
+    @property
+    def shown_previous(self) -> str:
+        return _shown(self.kind, self.previous, self.currency)
+
+    @property
+    def change(self) -> Any:
+        """How much the figure moved since the previous period (None when not comparable)."""
+        if not self.compared or self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def trend(self) -> str:
+        """ "up", "down" or "same" (empty when not comparable), for the arrow on the page."""
+        change = self.change
+        if change is None:
+            return ""
+        return "up" if change > 0 else "down" if change < 0 else "same"
+
+
+def _shown(kind: str, value: Any, currency: str) -> str:
+    """A figure as the page shows it ("–" when there is nothing to show)."""
+    if value is None:
+        return "–"
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "percent":
+        return f"{value} %"
+    if kind == "days":
+        return f"{value} days"
+    return f"{value:,}"
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """One owner's deals closed in the period: won value (base currency) and win rate."""
+
+    owner_id: int
+    name: str
+    won: int
+    lost: int
+    won_value: Decimal
+    url: str
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return percent(self.won, self.won + self.lost)
+
+
+def _period_sums(prefix: str, period: Period, currency: str) -> dict[str, Any]:
+    opened = period.q("created_at")
+    closed = period.q("closed_at")
+    won = closed & Q(status=DealStatus.WON)
+    return {
+        f"{prefix}opened": Count("pk", filter=opened),
+        f"{prefix}won": Count("pk", filter=won),
+        f"{prefix}lost": Count("pk", filter=closed & Q(status=DealStatus.LOST)),
+        f"{prefix}won_value": Sum("value", filter=won & Q(currency=currency)),
+        f"{prefix}won_other": Count("pk", filter=won & ~Q(currency=currency)),
+        f"{prefix}cycle_sum": Sum("cycle_tenths", filter=won),
+    }
+
+
+def _activities(
+    *, user: Any, filters: ReportFilters, period: Period, previous: Period | None
+) -> tuple[int, int | None]:
+    """Activities people logged in the period and in the previous one (automatic change
+    entries do not count), by the owners the filters select: one query."""
+    qs = activity_visible_to(user).exclude(kind=ActivityKind.CHANGE)
+    if filters.owner_id:
+        qs = qs.filter(actor_id=filters.owner_id)
+    if filters.team_id:
+        qs = qs.filter(actor__teams=filters.team_id)
+    counts = {"now": Count("pk", filter=period.q("created_at"))}
+    if previous is not None:
+        counts["before"] = Count("pk", filter=previous.q("created_at"))
+    row = qs.order_by().aggregate(**counts)
+    return row["now"], row.get("before")
+
+
+def _average_days(total_tenths: int | None, count: int) -> Decimal | None:
+    if not count or total_tenths is None:
+        return None
+    return (days(total_tenths) / count).quantize(Decimal("0.1"))  # type: ignore[operator]
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or Decimal(0)).quantize(CENTS)
+
+
+def _period_values(row: dict[str, Any], prefix: str, activities: int | None) -> dict[str, Any]:
+    """The figures of one period from the aggregate row (its keys start with `prefix`)."""
+    won, lost = row[f"{prefix}won"], row[f"{prefix}lost"]
+    return {
+        "opened": row[f"{prefix}opened"],
+        "won": won,
+        "won_value": _money(row[f"{prefix}won_value"]),
+        "win_rate": percent(won, won + lost),
+        "cycle": _average_days(row[f"{prefix}cycle_sum"], won),
+        "acts": activities,
+    }
+
+
+def report_url(key: str, filters: ReportFilters) -> str:
+    """The address of a report with these filters."""
+    return f"{reverse('analytics:report', args=[key])}?{filters.query()}"
+
+
+def key_figures(*, user: Any, filters: ReportFilters) -> list[Figure]:
+    """Deals opened, won, won value, win rate, average cycle, activities logged, open and
+    weighted pipeline: for the filters' period against the previous one, as `user` sees them."""
+    period, previous = filters.period, filters.period.previous()
+    currency = base_currency()
+    sums = _period_sums("", period, currency)
+    if previous is not None:
+        sums |= _period_sums("prev_", previous, currency)
+    open_base = Q(status=DealStatus.OPEN, currency=currency)
+    weighted = ExpressionWrapper(
+        F("value") * F("stage__probability"), output_field=DecimalField(max_digits=20)
+    )
+    sums |= {
+        "open_value": Sum("value", filter=open_base),
+        "open_weighted": Sum(weighted, filter=open_base),
+        "open_deals": Count("pk", filter=Q(status=DealStatus.OPEN)),
+        "open_other": Count("pk", filter=Q(status=DealStatus.OPEN) & ~Q(currency=currency)),
+    }
+    facts = report_facts(user=user, filters=filters, date_field=None)
+    if period.start or period.end:  # "all time" needs every row (and an empty Q would vanish)
+        # only the rows some figure counts, so the indexes on created_at, closed_at and
+        # status can narrow the scan
+        wanted = Q(status=DealStatus.OPEN) | period.q("created_at") | period.q("closed_at")
+        if previous is not None:
+            wanted |= previous.q("created_at") | previous.q("closed_at")
+        facts = facts.filter(wanted)
+    row = facts.aggregate(**sums)
+    acts = _activities(user=user, filters=filters, period=period, previous=previous)
+    now = _period_values(row, "", acts[0])
+    before = _period_values(row, "prev_", acts[1]) if previous is not None else {}
+    won_other = row["won_other"]
+    weighted_value = (row["open_weighted"] or Decimal(0)) / 100
+    link = {
+        key: report_url(key, filters)
+        for key in ("funnel", "win-rates", "team", "cycle", "forecast")
+    }
+    other_note = (
+        f"{won_other} won deal{'s' if won_other != 1 else ''} in other currencies not added."
+        if won_other
+        else ""
+    )
+    open_note = (
+        f"{row['open_other']} open deal{'s' if row['open_other'] != 1 else ''} in other "
+        "currencies not added."
+        if row["open_other"]
+        else ""
+    )
+    return [
+        Figure(
+            "opened", "Deals opened", "count", now["opened"], before.get("opened"), link["funnel"]
+        ),
+        Figure("won", "Deals won", "count", now["won"], before.get("won"), link["win-rates"]),
+        Figure(
+            "won_value",
+            f"Won value ({currency})",
+            "money",
+            now["won_value"],
+            before.get("won_value"),
+            link["team"],
+            other_note,
+            currency=currency,
+        ),
+        Figure(
+            "win_rate",
+            "Win rate",
+            "percent",
+            now["win_rate"],
+            before.get("win_rate"),
+            link["win-rates"],
+            "won ÷ (won + lost), deals closed in the period",
+        ),
+        Figure(
+            "cycle",
+            "Average cycle",
+            "days",
+            now["cycle"],
+            before.get("cycle"),
+            link["cycle"],
+            "days from opening to winning, deals won in the period",
+        ),
+        Figure(
+            "activities",
+            "Activities logged",
+            "count",
+            now["acts"],
+            before.get("acts"),
+            link["team"],
+        ),
+        Figure(
+            "open_value",
+            f"Open pipeline ({currency})",
+            "money",
+            _money(row["open_value"]),
+            None,
+            link["forecast"],
+            " ".join(
+                part
+                for part in (
+                    f"{row['open_deals']} open deal{'s' if row['open_deals'] != 1 else ''} today.",
+                    open_note,
+                )
+                if part
+            ),
+            compared=False,
+            currency=currency,
+        ),
+        Figure(
+            "weighted_value",
+            f"Weighted pipeline ({currency})",
+            "money",
+            weighted_value.quantize(CENTS),
+            None,
+            link["forecast"],
+            "each open deal's value × its stage's win probability",
+            compared=False,
+            currency=currency,
+        ),
+    ]
+
+
+def rep_rows(*, user: Any, filters: ReportFilters) -> list[RepRow]:
+    """Per owner, the deals closed in the period: won, lost, won value (base currency); the
+    owners with the highest won value first."""
+    currency = base_currency()
+    rows = (
+        report_facts(user=user, filters=filters, date_field="closed_at")
+        .values("owner_id", "owner__full_name", "owner__email")
+        .annotate(
+            won=Count("pk", filter=Q(status=DealStatus.WON)),
+            lost=Count("pk", filter=Q(status=DealStatus.LOST)),
+            won_value=Sum("value", filter=Q(status=DealStatus.WON, currency=currency)),
+        )
+        .order_by()
+    )
+    result = [
+        RepRow(
+            owner_id=r["owner_id"],
+            name=r["owner__full_name"] or r["owner__email"],
+            won=r["won"],
+            lost=r["lost"],
+            won_value=(r["won_value"] or Decimal(0)).quantize(CENTS),
+            url=report_url("win-rates", _with_owner(filters, r["owner_id"])),
+        )
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: (-r.won_value, -r.won, r.name))
+
+
+def _with_owner(filters: ReportFilters, owner_id: int) -> ReportFilters:
+    return replace(filters, owner_id=owner_id)
+
+
+@dataclass
+class Dashboard:
+    """What a dashboard shows: the key figures, the top insights, the per-owner table."""
+
+    filters: ReportFilters
+    currency: str
+    figures: list[Figure]
+    insights: list[Any]
+    insights_url: str
+    reps: list[RepRow]
+
+
+def dashboard_build(*, user: Any, filters: ReportFilters, insights: int = 3) -> Dashboard:
+    """The manager dashboard for these filters (as `user` sees the deals)."""
+    from .reports.insights import insights_find
+
+    return Dashboard(
+        filters=filters,
+        currency=base_currency(),
+        figures=key_figures(user=user, filters=filters),
+        insights=insights_find(user=user, filters=filters).findings[:insights],
+        insights_url=report_url("insights", filters),
+        reps=rep_rows(user=user, filters=filters),
+    )
+
+
+@dataclass
+class MyFigures:
+    """A user's own key figures (deals they own), this month against last month."""
+
+    filters: ReportFilters
+    figures: list[Figure]
+
+
+def my_figures(*, user: Any, pipeline_id: int | None, today: dt.date | None = None) -> MyFigures:
+    """The key figures of `user`'s own deals in a pipeline, this month against last month."""
+    filters = ReportFilters(
+        pipeline_id=pipeline_id,
+        period=period_of(PeriodPreset.THIS_MONTH, today),
+        owner_id=user.pk,
+    )
+    return MyFigures(filters=filters, figures=key_figures(user=user, filters=filters))
