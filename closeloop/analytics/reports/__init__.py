@@ -1,3 +1,3 @@
 """The reports; importing this package registers each one (see results.report_register)."""
 
-from . import funnel  # noqa: F401
+from . import forecast, funnel, velocity  # noqa: F401
