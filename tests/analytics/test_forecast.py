@@ -253,9 +253,22 @@ def test_the_page_states_the_weighting_and_exports_both_tables(history, admin_cl
     assert lines[-1] == "Total,2,19000.00,9500.00,11400.00"
     stages = rep_client.get("/analytics/forecast/", {"export": "stages"})
     lines = b"".join(stages.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("Stage,Deals,Value (EUR),Stage probability %,Win chance %,Won,")
+    assert lines[0] == (
+        "Stage,Deals,Value (EUR),Probability %,Win chance %,Won,Closed,Weighted (EUR)"
+    )
     assert lines[1:] == [
         "Demo / meeting,0,0.00,20,50.0,1,2,0.00",
         "Proposal,1,12000.00,50,66.7,2,3,6000.00",
         "Negotiation / commitment,0,0.00,80,100.0,2,2,0.00",
     ]
+
+
+def test_the_forecast_takes_a_fixed_number_of_queries(
+    history, rep, closed_by_rep, django_assert_max_num_queries
+):
+    closed_by_rep(won=13, lost=9, demo_lost=4)  # more deals, no more queries
+    f = filters()
+    # stages, chances, open deals, and the workspace settings for the base currency and for the
+    # rep's visibility (read by each report_facts call)
+    with django_assert_max_num_queries(6):
+        forecast_build(user=rep, filters=f)

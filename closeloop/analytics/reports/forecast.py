@@ -309,11 +309,11 @@ def forecast_report(*, user: Any, filters: ReportFilters) -> ReportResult:
             "Stage",
             "Deals",
             f"Value ({cur})",
-            "Stage probability %",
+            "Probability %",
             "Win chance %",
             "Won",
-            "Closed that reached the stage",
-            f"Weighted, by {used} ({cur})",
+            "Closed",
+            f"Weighted ({cur})",
         ],
         [
             [
@@ -342,8 +342,9 @@ def forecast_report(*, user: Any, filters: ReportFilters) -> ReportResult:
             ),
             Section(
                 "By stage",
-                "The same open deals by their stage. Win chance: of the closed deals that "
-                "reached the stage (in the last 12 months), the share that was won.",
+                "The same open deals by their stage. Closed: the deals closed in the last 12 "
+                "months that reached the stage; Won: how many of them were won; Win chance: "
+                f"the share won. Weighted: by the {used}, as said at the top.",
                 None,
                 stages,
                 notes=[

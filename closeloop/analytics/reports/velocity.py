@@ -89,11 +89,18 @@ class Velocity:
 
 
 def velocity_of(
-    *, user: Any, filters: ReportFilters, period: Period, now: dt.datetime, label: str = ""
+    *,
+    user: Any,
+    filters: ReportFilters,
+    period: Period,
+    now: dt.datetime,
+    currency: str | None = None,
+    label: str = "",
 ) -> Velocity:
     """Velocity inputs for `period` over the deals visible to `user` matching the other filters
     (one query): closed in the period, and open at its end (or at `now` if that is earlier)."""
     end = min(period.end, now) if period.end else now
+    base = Q(currency=currency or base_currency())
     facts = report_facts(user=user, filters=filters, date_field=None)
     in_period = period.q("closed_at")
     won = in_period & Q(status=DealStatus.WON)
@@ -104,8 +111,8 @@ def velocity_of(
         ),
         won=Count("pk", filter=won),
         lost=Count("pk", filter=in_period & Q(status=DealStatus.LOST)),
-        won_summed=Count("pk", filter=won & Q(currency=base_currency())),
-        won_value_sum=Sum("value", filter=won & Q(currency=base_currency())),
+        won_summed=Count("pk", filter=won & base),
+        won_value_sum=Sum("value", filter=won & base),
         cycle_tenths_sum=Sum("cycle_tenths", filter=won),
     )
     return Velocity(
@@ -136,19 +143,26 @@ def trend_months(period: Period, today: dt.date) -> list[Period]:
 def velocity_trend(
     *, user: Any, filters: ReportFilters, now: dt.datetime | None = None
 ) -> list[Velocity]:
-    """Velocity for each of the six months up to the end of the period."""
+    """Velocity for each of the six months up to the end of the period (a query each)."""
     now = now or timezone.now()
+    currency = base_currency()
     return [
-        velocity_of(user=user, filters=filters, period=m, now=now, label=m.first.strftime("%Y-%m"))
+        velocity_of(
+            user=user,
+            filters=filters,
+            period=m,
+            now=now,
+            currency=currency,
+            label=m.first.strftime("%Y-%m") if m.first else "",
+        )
         for m in trend_months(filters.period, timezone.localdate(now))
-        if m.first is not None
     ]
 
 
 def velocity_report(*, user: Any, filters: ReportFilters) -> ReportResult:
     now = timezone.now()
     cur = base_currency()
-    v = velocity_of(user=user, filters=filters, period=filters.period, now=now)
+    v = velocity_of(user=user, filters=filters, period=filters.period, now=now, currency=cur)
     rate = v.win_rate
     inputs = Table(
         "velocity",
