@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import BooleanField, Case, Count, DateField, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from closeloop.core.money import base_currency
@@ -181,16 +180,21 @@ def forecast_build(*, user: Any, filters: ReportFilters, today: dt.date | None =
         stage_id__in=list(by_stage),
     )
     base = Q(currency=currency)
+    late = Q(expected_close_date__lt=today)
+    # grouped by day, not month: truncating to months is a Python function on SQLite and
+    # costs more than the few hundred extra rows; overdue deals fold into one row per stage
     groups = (
         shown.annotate(
-            month=TruncMonth("expected_close_date"),
             late=Case(
-                When(expected_close_date__lt=today, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
+                When(late, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+            day=Case(
+                When(late, then=Value(None)),
+                default=F("expected_close_date"),
+                output_field=DateField(),
             ),
         )
-        .values("month", "late", "stage_id")
+        .values("late", "day", "stage_id")
         .annotate(
             deals=Count("pk"),
             summed=Count("pk", filter=base),
@@ -217,12 +221,12 @@ def forecast_build(*, user: Any, filters: ReportFilters, today: dt.date | None =
             _weigh(value, chance.chance),
         )
         other += row["deals"] - row["summed"]
-        if row["month"] is None:
-            key = NO_DATE
-        elif row["late"]:
+        if row["late"]:
             key = OVERDUE
+        elif row["day"] is None:
+            key = NO_DATE
         else:
-            key = row["month"].strftime("%Y-%m")
+            key = row["day"].strftime("%Y-%m")
             if key not in months:  # only for an open-ended window: months as far as deals go
                 months.append(key)
         buckets.setdefault(key, Bucket(key)).add(part)

@@ -12,7 +12,7 @@ velocity = open deals × win rate × average won value ÷ average cycle length (
 
 With no deal closed there is no win rate and no velocity; with deals closed but none won the
 velocity is 0. The trend repeats the figures for each of the six months up to the end of the
-period (one query per month).
+period (all in one query).
 """
 
 from __future__ import annotations
@@ -88,6 +88,58 @@ class Velocity:
         return result.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _aggregates(period: Period, now: dt.datetime, currency: str, n: int) -> dict[str, Any]:
+    """The six figures of one span, suffixed with `n` so that many spans share one query."""
+    end = min(period.end, now) if period.end else now
+    in_period = period.q("closed_at")
+    won = in_period & Q(status=DealStatus.WON)
+    base = Q(currency=currency)
+    still_open = Q(status=DealStatus.OPEN) | Q(closed_at__gte=end)
+    return {
+        f"open_deals_{n}": Count("pk", filter=Q(created_at__lt=end) & still_open),
+        f"won_{n}": Count("pk", filter=won),
+        f"lost_{n}": Count("pk", filter=in_period & Q(status=DealStatus.LOST)),
+        f"won_summed_{n}": Count("pk", filter=won & base),
+        f"won_value_sum_{n}": Sum("value", filter=won & base),
+        f"cycle_tenths_sum_{n}": Sum("cycle_tenths", filter=won),
+    }
+
+
+def velocities(
+    *,
+    user: Any,
+    filters: ReportFilters,
+    spans: list[tuple[Period, str]],
+    now: dt.datetime,
+    currency: str | None = None,
+) -> list[Velocity]:
+    """Velocity inputs for each (period, label) over the deals visible to `user` matching the
+    other filters, in one query: closed in the period, and open at its end (or at `now`)."""
+    currency = currency or base_currency()
+    facts = report_facts(user=user, filters=filters, date_field=None)
+    starts = [p.start for p, _ in spans]
+    if spans and all(starts):
+        # only deals open now or closed since the first start can count: keeps the query on
+        # the recent rows of a large pipeline (open at a past end = closed after it or open)
+        facts = facts.filter(Q(status=DealStatus.OPEN) | Q(closed_at__gte=min(starts)))
+    aggregates: dict[str, Any] = {}
+    for n, (period, _) in enumerate(spans):
+        aggregates.update(_aggregates(period, now, currency, n))
+    counts = facts.aggregate(**aggregates)
+    return [
+        Velocity(
+            label=label or period.label,
+            open_deals=counts[f"open_deals_{n}"],
+            won=counts[f"won_{n}"],
+            lost=counts[f"lost_{n}"],
+            won_summed=counts[f"won_summed_{n}"],
+            won_value_sum=counts[f"won_value_sum_{n}"] or Decimal("0"),
+            cycle_tenths_sum=counts[f"cycle_tenths_sum_{n}"] or 0,
+        )
+        for n, (period, label) in enumerate(spans)
+    ]
+
+
 def velocity_of(
     *,
     user: Any,
@@ -95,35 +147,10 @@ def velocity_of(
     period: Period,
     now: dt.datetime,
     currency: str | None = None,
-    label: str = "",
 ) -> Velocity:
-    """Velocity inputs for `period` over the deals visible to `user` matching the other filters
-    (one query): closed in the period, and open at its end (or at `now` if that is earlier)."""
-    end = min(period.end, now) if period.end else now
-    base = Q(currency=currency or base_currency())
-    facts = report_facts(user=user, filters=filters, date_field=None)
-    in_period = period.q("closed_at")
-    won = in_period & Q(status=DealStatus.WON)
-    counts = facts.aggregate(
-        open_deals=Count(
-            "pk",
-            filter=Q(created_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end)),
-        ),
-        won=Count("pk", filter=won),
-        lost=Count("pk", filter=in_period & Q(status=DealStatus.LOST)),
-        won_summed=Count("pk", filter=won & base),
-        won_value_sum=Sum("value", filter=won & base),
-        cycle_tenths_sum=Sum("cycle_tenths", filter=won),
-    )
-    return Velocity(
-        label=label or period.label,
-        open_deals=counts["open_deals"],
-        won=counts["won"],
-        lost=counts["lost"],
-        won_summed=counts["won_summed"],
-        won_value_sum=counts["won_value_sum"] or Decimal("0"),
-        cycle_tenths_sum=counts["cycle_tenths_sum"] or 0,
-    )
+    """Velocity inputs for one period (one query)."""
+    spans = [(period, "")]
+    return velocities(user=user, filters=filters, spans=spans, now=now, currency=currency)[0]
 
 
 def trend_months(period: Period, today: dt.date) -> list[Period]:
@@ -143,20 +170,13 @@ def trend_months(period: Period, today: dt.date) -> list[Period]:
 def velocity_trend(
     *, user: Any, filters: ReportFilters, now: dt.datetime | None = None
 ) -> list[Velocity]:
-    """Velocity for each of the six months up to the end of the period (a query each)."""
+    """Velocity for each of the six months up to the end of the period (one query)."""
     now = now or timezone.now()
-    currency = base_currency()
-    return [
-        velocity_of(
-            user=user,
-            filters=filters,
-            period=m,
-            now=now,
-            currency=currency,
-            label=m.first.strftime("%Y-%m") if m.first else "",
-        )
+    spans = [
+        (m, m.first.strftime("%Y-%m") if m.first else "")
         for m in trend_months(filters.period, timezone.localdate(now))
     ]
+    return velocities(user=user, filters=filters, spans=spans, now=now)
 
 
 def velocity_report(*, user: Any, filters: ReportFilters) -> ReportResult:
