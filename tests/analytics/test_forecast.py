@@ -175,6 +175,16 @@ def test_overdue_no_date_and_other_currencies(history, admin, rep):
     assert forecast.other_currency == 1
     assert "1 open deal(s) in other currencies" in forecast_notes(forecast)[2]
     every = forecast_build(user=rep, filters=filters(preset=PeriodPreset.ALL))
+    assert [r[0] for r in month_rows(every)][1:-1] == [  # every month up to the latest deal
+        "2026-06",
+        "2026-07",
+        "2026-08",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+        "2026-12",
+        "2027-01",
+    ]
     assert month_rows(every)[-2] == ("2027-01", 1, D("9000"), D("4500"), D("6000"))
 
 

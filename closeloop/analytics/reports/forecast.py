@@ -202,14 +202,9 @@ def forecast_build(*, user: Any, filters: ReportFilters, today: dt.date | None =
         )
     )
     buckets: dict[str, Bucket] = {OVERDUE: Bucket(OVERDUE)}
-    last = window.last or window.first
-    months: list[str] = []
-    month = _month(window.first)
-    while month <= last:
-        months.append(month.strftime("%Y-%m"))
-        month = _month(month, 1)
     stage_buckets = {c.stage.pk: Bucket(c.stage.name) for c in chances}
     other = 0
+    latest = window.last or window.first  # an open-ended window runs to the latest deal
     for row in groups:
         chance = by_stage[row["stage_id"]]
         value = row["value"] or Decimal("0")
@@ -227,12 +222,15 @@ def forecast_build(*, user: Any, filters: ReportFilters, today: dt.date | None =
             key = NO_DATE
         else:
             key = row["day"].strftime("%Y-%m")
-            if key not in months:  # only for an open-ended window: months as far as deals go
-                months.append(key)
+            latest = max(latest, row["day"])
         buckets.setdefault(key, Bucket(key)).add(part)
         stage_buckets[row["stage_id"]].add(part)
     ordered = [buckets[OVERDUE]]
-    ordered += [buckets.get(m) or Bucket(m) for m in sorted(months)]
+    month = _month(window.first)
+    while month <= latest:
+        label = month.strftime("%Y-%m")
+        ordered.append(buckets.get(label) or Bucket(label))
+        month = _month(month, 1)
     ordered.append(buckets.get(NO_DATE) or Bucket(NO_DATE))
     return Forecast(window, currency, closed, basis, chances, ordered, stage_buckets, other)
 
