@@ -7,3 +7,4 @@ from .team import team_report  # noqa: F401
 from .winrates import winrates_report  # noqa: F401
 from . import funnel  # noqa: F401, I001
 from . import insights  # noqa: F401
+from . import forecast, funnel, velocity  # noqa: F401
