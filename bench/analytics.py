@@ -360,9 +360,8 @@ def run(db: str, args: argparse.Namespace) -> dict:
     if args.rebuild:
         cmd.append("--rebuild")
     try:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        sys.stderr.write(done.stderr[-5000:])
-        done.check_returncode()
+        # progress lines go straight to stderr: a million-deal run takes a while
+        done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         if not args.keep:

@@ -246,15 +246,17 @@ class DealFacts(models.Model):
         # columns those reads aggregate after the date, so a million-deal report is answered
         # from the index alone (SQLite's covering index, PostgreSQL's index-only scan) instead
         # of a table lookup per deal; plain key columns, not INCLUDE, so SQLite gets it too.
+        # `deal` (the primary key) comes last because the reports count Count("pk"): on SQLite
+        # a bigint primary key is not the rowid, so without it every count reads the table.
         indexes = [
             # the funnel and the cohorts: who owns it, where it stands, which stages it reached
             models.Index(
-                fields=["pipeline", "created_at", "owner", "status", "reached_mask"],
+                fields=["pipeline", "created_at", "owner", "status", "reached_mask", "deal"],
                 name="dealfacts_cohort",
             ),
             # closed in the period: won/lost counts per owner and the cycle-length percentiles
             models.Index(
-                fields=["pipeline", "closed_at", "owner", "status", "cycle_tenths"],
+                fields=["pipeline", "closed_at", "owner", "status", "cycle_tenths", "deal"],
                 name="dealfacts_closed",
             ),
             models.Index(
