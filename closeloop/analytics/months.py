@@ -2,8 +2,8 @@
 
 `TruncMonth` on SQLite calls a Python function for every row (django_datetime_trunc): on a
 million deals that alone takes seconds. Instead each month is one range query on the date
-column, which an index answers directly, and every engine does the same work: the rows of the
-period, read once, plus one short query per month.
+column, which an index answers directly: the rows of the period, read once, plus one short query
+per month. PostgreSQL truncates natively, so there it stays one GROUP BY.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
 from django.db.models import Max, Min, QuerySet
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from .filters import Period
@@ -40,6 +42,19 @@ def aggregate_by_month(
 ) -> list[tuple[dt.date, dict[str, Any]]]:
     """`aggregates` over `qs` for each local calendar month of `field` (a datetime), oldest
     first; months without a row are left out (as a GROUP BY would)."""
+    if connection.vendor == "postgresql":
+        # date_trunc is native there: one GROUP BY beats a query per month (fifty for all time)
+        grouped = (
+            qs.annotate(month=TruncMonth(field))
+            .values("month")
+            .annotate(**aggregates)
+            .order_by("month")
+        )
+        return [
+            (timezone.localtime(r.pop("month")).date(), r)
+            for r in grouped
+            if any(v for k, v in r.items() if k != "month")
+        ]
     first, last = period.first, period.last
     if first is None or last is None:
         bounds = qs.aggregate(low=Min(field), high=Max(field))
