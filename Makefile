@@ -39,6 +39,7 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/board.py
+	$(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV)

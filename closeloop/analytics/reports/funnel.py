@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, Q
-from django.db.models.functions import TruncMonth
 
 from closeloop.leads.choices import LeadStatus
 from closeloop.leads.selectors import lead_queryset
@@ -23,6 +22,7 @@ from closeloop.pipeline.models import DealFacts, Stage
 
 from ..charts import hbar_chart
 from ..filters import ReportFilters, report_facts
+from ..months import aggregate_by_month
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import percent
 
@@ -121,28 +121,25 @@ def funnel_steps(*, user: Any, filters: ReportFilters) -> list[Step]:
 
 def cohort_rows(*, user: Any, filters: ReportFilters) -> list[list[Any]]:
     """Per month of opening: deals opened, still open, won, lost and the win rate so far."""
-    rows = (
-        report_facts(user=user, filters=filters)
-        .annotate(month=TruncMonth("created_at"))
-        .values("month")
-        .annotate(
-            n=Count("pk"),
-            open=Count("pk", filter=Q(status=DealStatus.OPEN)),
-            won=Count("pk", filter=Q(status=DealStatus.WON)),
-            lost=Count("pk", filter=Q(status=DealStatus.LOST)),
-        )
-        .order_by("month")
+    months = aggregate_by_month(
+        report_facts(user=user, filters=filters),
+        "created_at",
+        filters.period,
+        n=Count("pk"),
+        open=Count("pk", filter=Q(status=DealStatus.OPEN)),
+        won=Count("pk", filter=Q(status=DealStatus.WON)),
+        lost=Count("pk", filter=Q(status=DealStatus.LOST)),
     )
     return [
         [
-            r["month"].strftime("%Y-%m"),
+            month.strftime("%Y-%m"),
             r["n"],
             r["open"],
             r["won"],
             r["lost"],
             percent(r["won"], r["won"] + r["lost"]),
         ]
-        for r in rows
+        for month, r in months
     ]
 
 
