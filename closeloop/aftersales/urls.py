@@ -1,7 +1,13 @@
 """The signed-in pages of post-purchase work (plans, surveys, coupons, mailings, referrals)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from . import plans_views
 
 app_name = "aftersales"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("plans/<int:pk>/cancel/", plans_views.plan_cancel, name="plan_cancel"),
+    path("plans/<int:pk>/delivery/", plans_views.plan_delivery, name="plan_delivery"),
+    path("plans/steps/<int:pk>/skip/", plans_views.plan_step_skip, name="plan_step_skip"),
+]
