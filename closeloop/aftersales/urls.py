@@ -1,6 +1,8 @@
 """The signed-in pages of post-purchase work (plans, surveys, coupons, mailings, referrals)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from . import plans_views
 
 app_name = "aftersales"
 
@@ -9,3 +11,8 @@ urlpatterns: list[URLPattern | URLResolver] = []
 from .mailings_urls import urlpatterns as mailing_urls  # noqa: E402
 
 urlpatterns += mailing_urls
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("plans/<int:pk>/cancel/", plans_views.plan_cancel, name="plan_cancel"),
+    path("plans/<int:pk>/delivery/", plans_views.plan_delivery, name="plan_delivery"),
+    path("plans/steps/<int:pk>/skip/", plans_views.plan_step_skip, name="plan_step_skip"),
+]

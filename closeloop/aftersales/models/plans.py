@@ -115,6 +115,9 @@ class PlanStep(models.Model):
     position = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=8, choices=StepKind.choices)
     title = models.CharField(max_length=200)
+    # copied from the step template, so a delivery date set later (or changed) can place the step
+    anchor = models.CharField(max_length=8, choices=PlanAnchor.choices, default=PlanAnchor.WON)
+    offset_days = models.IntegerField(default=0)
     due_at = models.DateTimeField(
         null=True, blank=True, help_text="None: waits for a delivery date"
     )
