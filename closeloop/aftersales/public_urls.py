@@ -1,7 +1,13 @@
 """Public pages reached through signed links: surveys, unsubscribe, referral landing."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from . import surveys_views
 
 app_name = "aftersales_public"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("s/<str:token>/", surveys_views.survey_public, name="survey"),
+    # a stand-in until the referrals part adds its landing page under the same name
+    path("r/<str:token>/", surveys_views.referral_landing, name="referral"),
+]

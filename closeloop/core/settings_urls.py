@@ -1,6 +1,6 @@
 """Settings pages of every app, under /settings/ and the `settings` namespace."""
 
-from django.urls import path
+from django.urls import include, path
 
 from closeloop.accounts import views as account_views
 from closeloop.leads import assignment_views, qualification_settings_views
@@ -76,4 +76,5 @@ urlpatterns = [
     ),
     path("mailbox/", mailbox_views.mailbox, name="mailbox"),
     path("mailbox/poll/", mailbox_views.mailbox_poll_now, name="mailbox_poll"),
+    path("surveys/", include("closeloop.aftersales.survey_settings_urls")),
 ]
