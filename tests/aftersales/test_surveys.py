@@ -176,13 +176,18 @@ def test_the_answer_can_be_changed_for_seven_days(rep, bakery_deal, csat_survey)
     assert invite.response.score == 2
 
 
-@pytest.mark.django_db(transaction=True)  # the outbox hands messages on after commit
-def test_promoter_gets_one_thank_you_with_their_referral_link(
-    rep, bakery_deal, nps_survey, smtp_server
-) -> None:
+@pytest.fixture
+def defaults_first(transactional_db: None) -> None:
+    """A transactional test starts from an emptied database: pipelines before the deal."""
     from closeloop.pipeline.services import workspace_defaults_ensure
 
     workspace_defaults_ensure()
+
+
+@pytest.mark.django_db(transaction=True)  # the outbox hands messages on after commit
+def test_promoter_gets_one_thank_you_with_their_referral_link(
+    defaults_first, rep, bakery_deal, nps_survey, smtp_server
+) -> None:
     invite = _invite(rep, bakery_deal, nps_survey)
     response = survey_answer(invite=invite, score="10", comment="Great!")
     assert response.thanked_at is not None and response.service_task is None
