@@ -205,6 +205,10 @@ CALENDAR_FEED_RATE_PER_IP = int(os.environ.get("CALENDAR_FEED_RATE_PER_IP", "60"
 # how long a proposal link sent to a customer opens at all; acceptance also ends at validity
 PROPOSAL_LINK_DAYS = int(os.environ.get("PROPOSAL_LINK_DAYS", "180"))
 PROPOSAL_RATE_PER_IP = int(os.environ.get("PROPOSAL_RATE_PER_IP", "20"))  # answers a minute
+# how long a survey link sent to a customer opens at all; answers a minute and views a minute
+SURVEY_LINK_DAYS = int(os.environ.get("SURVEY_LINK_DAYS", "30"))
+SURVEY_RATE_PER_IP = int(os.environ.get("SURVEY_RATE_PER_IP", "20"))
+SURVEY_VIEW_RATE_PER_IP = int(os.environ.get("SURVEY_VIEW_RATE_PER_IP", "120"))
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))

@@ -15,4 +15,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("plans/<int:pk>/cancel/", plans_views.plan_cancel, name="plan_cancel"),
     path("plans/<int:pk>/delivery/", plans_views.plan_delivery, name="plan_delivery"),
     path("plans/steps/<int:pk>/skip/", plans_views.plan_step_skip, name="plan_step_skip"),
+from . import surveys_views
+
+app_name = "aftersales"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("surveys/", surveys_views.survey_results_page, name="surveys"),
+    path("surveys/send/<str:kind>/<int:pk>/", surveys_views.survey_send, name="survey_send"),
 ]

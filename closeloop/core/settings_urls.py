@@ -77,4 +77,5 @@ urlpatterns = [
     path("mailbox/", mailbox_views.mailbox, name="mailbox"),
     path("mailbox/poll/", mailbox_views.mailbox_poll_now, name="mailbox_poll"),
     path("follow-up-plans/", include("closeloop.aftersales.plans_settings_urls")),
+    path("surveys/", include("closeloop.aftersales.survey_settings_urls")),
 ]
