@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AftersalesConfig(AppConfig):
     name = "closeloop.aftersales"
     label = "aftersales"
+
+    def ready(self) -> None:
+        from closeloop.pipeline.services import deal_won_handler_register
+
+        from .referrals import referral_reward_for_won_deal
+
+        deal_won_handler_register("referrals", referral_reward_for_won_deal)

@@ -1,7 +1,12 @@
 """Public pages reached through signed links: surveys, unsubscribe, referral landing."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from . import referral_views
 
 app_name = "aftersales_public"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    # <token> is the referrer's contact id signed with a salt (referrals.referral_token)
+    path("r/<str:token>/", referral_views.referral_landing, name="referral"),
+]

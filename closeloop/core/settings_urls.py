@@ -3,6 +3,7 @@
 from django.urls import path
 
 from closeloop.accounts import views as account_views
+from closeloop.aftersales import referral_views
 from closeloop.leads import assignment_views, qualification_settings_views
 from closeloop.messaging import mailbox_views, template_views
 from closeloop.pipeline import settings_views as pipeline_views
@@ -76,4 +77,5 @@ urlpatterns = [
     ),
     path("mailbox/", mailbox_views.mailbox, name="mailbox"),
     path("mailbox/poll/", mailbox_views.mailbox_poll_now, name="mailbox_poll"),
+    path("referrals/", referral_views.referral_settings_view, name="referrals"),
 ]
