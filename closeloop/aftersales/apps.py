@@ -8,6 +8,6 @@ class AftersalesConfig(AppConfig):
     def ready(self) -> None:
         from closeloop.pipeline.services import deal_won_handler_register
 
-        from .referrals import referral_reward_for_won_deal
+        from .referrals import referral_deal_won
 
-        deal_won_handler_register("referrals", referral_reward_for_won_deal)
+        deal_won_handler_register("referrals", referral_deal_won)

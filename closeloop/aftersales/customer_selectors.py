@@ -57,7 +57,7 @@ def _latest_score(kind: str, invite_field: str) -> Subquery:
     return Subquery(latest.values("score")[:1])
 
 
-def _customers(qs: QuerySet[Any], user: Any, invite_field: str) -> QuerySet[Any]:
+def _customers(qs: Any, user: Any, invite_field: str) -> QuerySet[Any]:
     won = _won(user, "deals__")
     return (
         qs.visible_to(user)

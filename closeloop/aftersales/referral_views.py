@@ -46,8 +46,11 @@ def referral_request_token(request: HttpRequest) -> str:
     the landing page set. Unchecked here: referral_record_for_lead verifies its signature."""
     token = request.GET.get("ref") or request.POST.get("ref") or ""
     if not token:
-        token = request.get_signed_cookie(
-            COOKIE_NAME, default="", salt=COOKIE_SALT, max_age=COOKIE_MAX_AGE
+        token = (
+            request.get_signed_cookie(
+                COOKIE_NAME, default="", salt=COOKIE_SALT, max_age=COOKIE_MAX_AGE
+            )
+            or ""
         )
     return str(token)[:MAX_TOKEN]
 

@@ -48,9 +48,10 @@ def referral_contact(token: str) -> Contact | None:
         data = signing.loads(token or "", salt=SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict):
+    pk = data.get("c") if isinstance(data, dict) else None
+    if not isinstance(pk, int):
         return None
-    return Contact.objects.filter(pk=data.get("c")).first()
+    return Contact.objects.filter(pk=pk).first()
 
 
 def referral_url(contact: Contact) -> str:
@@ -225,3 +226,8 @@ def referral_reward_for_won_deal(*, actor: Any, deal: Deal) -> Referral | None:
         contact=referrer,
     )
     return referral
+
+
+def referral_deal_won(*, actor: Any, deal: Deal) -> None:
+    """The deal-won handler (registered in AftersalesConfig.ready): reward a referred win."""
+    referral_reward_for_won_deal(actor=actor, deal=deal)
