@@ -209,6 +209,10 @@ PROPOSAL_RATE_PER_IP = int(os.environ.get("PROPOSAL_RATE_PER_IP", "20"))  # answ
 SURVEY_LINK_DAYS = int(os.environ.get("SURVEY_LINK_DAYS", "30"))
 SURVEY_RATE_PER_IP = int(os.environ.get("SURVEY_RATE_PER_IP", "20"))
 SURVEY_VIEW_RATE_PER_IP = int(os.environ.get("SURVEY_VIEW_RATE_PER_IP", "120"))
+# the coupon a customer gets when a lead they referred is won: percent off, days valid, one use
+REFERRAL_REWARD_PERCENT = int(os.environ.get("REFERRAL_REWARD_PERCENT", "10"))
+REFERRAL_REWARD_DAYS = int(os.environ.get("REFERRAL_REWARD_DAYS", "180"))
+REFERRAL_RATE_PER_IP = int(os.environ.get("REFERRAL_RATE_PER_IP", "60"))  # landing views a minute
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))

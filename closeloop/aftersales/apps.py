@@ -20,3 +20,8 @@ class AftersalesConfig(AppConfig):
         periodic_job_register(
             "plan_steps_sweep", interval=lambda: dt.timedelta(minutes=5), task=plan_steps_sweep_task
         )
+        from closeloop.pipeline.services import deal_won_handler_register
+
+        from .referrals import referral_deal_won
+
+        deal_won_handler_register("referrals", referral_deal_won)

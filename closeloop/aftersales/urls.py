@@ -22,4 +22,13 @@ app_name = "aftersales"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("surveys/", surveys_views.survey_results_page, name="surveys"),
     path("surveys/send/<str:kind>/<int:pk>/", surveys_views.survey_send, name="survey_send"),
+from . import customer_views, referral_views
+
+app_name = "aftersales"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", customer_views.customer_list, name="customers"),
+    path("org/<int:pk>/", customer_views.customer_organization, name="customer_organization"),
+    path("contact/<int:pk>/", customer_views.customer_contact, name="customer_contact"),
+    path("referrals/", referral_views.referral_report_view, name="referrals"),
 ]

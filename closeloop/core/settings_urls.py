@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from closeloop.accounts import views as account_views
+from closeloop.aftersales import referral_views
 from closeloop.leads import assignment_views, qualification_settings_views
 from closeloop.messaging import mailbox_views, template_views
 from closeloop.pipeline import settings_views as pipeline_views
@@ -78,4 +79,5 @@ urlpatterns = [
     path("mailbox/poll/", mailbox_views.mailbox_poll_now, name="mailbox_poll"),
     path("follow-up-plans/", include("closeloop.aftersales.plans_settings_urls")),
     path("surveys/", include("closeloop.aftersales.survey_settings_urls")),
+    path("referrals/", referral_views.referral_settings_view, name="referrals"),
 ]

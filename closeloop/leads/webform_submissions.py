@@ -17,6 +17,7 @@ from django.utils import timezone
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
+from closeloop.aftersales.referrals import referral_record_for_lead
 from closeloop.core.exceptions import DomainError
 from closeloop.core.ratelimit import rate_limit_enforce
 from closeloop.people.models import Contact
@@ -49,6 +50,7 @@ class Submission:
     started: str = ""
     utm: dict[str, str] = field(default_factory=dict)
     ip: str = ""
+    referral: str = ""  # the referral token the visitor came with (cookie or ?ref=), if any
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,9 @@ def _attach(
 
 
 def _create_lead(
-    webform: WebForm, values: dict[str, str], *, consent: bool, utm: dict[str, str]
-) -> SubmissionResult:
+    webform: WebForm, values: dict[str, str], *, consent: bool, utm: dict[str, str],
+    referral: str = "",
+) -> SubmissionResult:  # fmt: skip
     owner = webform.default_owner
     given: dict[str, Any] = {**values, **utm}
     data = LeadInput(
@@ -187,13 +190,15 @@ def _create_lead(
         result = lead_create(actor=None, data=data)
     except DomainError as exc:
         raise SubmissionInvalid({exc.field if exc.field in values else "": exc.message}) from exc
+    referral_record_for_lead(lead=result.lead, token=referral)
     return SubmissionResult("created", lead=result.lead)
 
 
 @transaction.atomic
 def _record(
-    webform: WebForm, values: dict[str, str], *, consent: bool, utm: dict[str, str]
-) -> SubmissionResult:
+    webform: WebForm, values: dict[str, str], *, consent: bool, utm: dict[str, str],
+    referral: str = "",
+) -> SubmissionResult:  # fmt: skip
     match = find_exact(
         email=values.get("email", ""), phone_e164=normalize_phone(values.get("phone", ""))
     )
@@ -203,7 +208,7 @@ def _record(
             webform, match.lead_id, match.contact_id, body, consent=consent, now=timezone.now()
         )
     else:
-        result = _create_lead(webform, values, consent=consent, utm=utm)
+        result = _create_lead(webform, values, consent=consent, utm=utm, referral=referral)
     WebForm.objects.filter(pk=webform.pk).update(submissions=F("submissions") + 1)
     return result
 
@@ -234,4 +239,4 @@ def webform_submit(
     values = submission_clean(webform=webform, values=submission.values)
     utm = {name: _text(submission.utm.get(name))[:200] for name in UTM_FIELDS}
     consent = bool(submission.consent and webform.consent_text)
-    return _record(webform, values, consent=consent, utm=utm)
+    return _record(webform, values, consent=consent, utm=utm, referral=submission.referral)

@@ -17,6 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from closeloop.aftersales.referral_views import referral_query, referral_request_token
 from closeloop.core.exceptions import DomainError
 from closeloop.core.http import found_or_404
 from closeloop.core.ratelimit import RateLimited, client_ip
@@ -198,7 +199,7 @@ def _render_public(
     errors: dict[str, str] = state.get("errors") or {}
     context = {
         "webform": webform,
-        "submit_url": reverse("webforms:public_submit", args=[token]),
+        "submit_url": reverse("webforms:public_submit", args=[token]) + referral_query(request),
         "fields": public_fields(webform, values=state.get("values"), errors=errors),
         "form_errors": [message for name, message in errors.items() if not name],
         "started": webform_started_token(webform),
@@ -233,6 +234,7 @@ def public_submit(request: HttpRequest, token: str) -> HttpResponse:
     submission = submission_from_post(
         webform=webform, post=request.POST, query=request.GET, ip=client_ip(request)
     )
+    submission.referral = referral_request_token(request)
     try:
         webform_submit(webform=webform, submission=submission)
     except DomainError as error:

@@ -131,7 +131,7 @@ class VisitorForm(forms.Form):
         label="Anything we should know?",
     )
 
-    def visitor(self, time_zone: str) -> Visitor:
+    def visitor(self, time_zone: str, *, referral: str = "") -> Visitor:
         data = self.cleaned_data
         return Visitor(
             name=data["name"],
@@ -139,4 +139,5 @@ class VisitorForm(forms.Form):
             company=data.get("company", ""),
             question=data.get("question", ""),
             time_zone=time_zone,
+            referral=referral,
         )

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from closeloop.aftersales.referral_views import referral_request_token
 from closeloop.core.exceptions import DomainError
 from closeloop.core.ratelimit import RateLimited, client_ip, rate_limit_enforce
 from closeloop.core.zones import zone_names, zone_or_default
@@ -188,7 +189,8 @@ def book_view(request: HttpRequest, slug: str, type_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_create(
-                meeting_type=meeting_type, starts_at=start, visitor=form.visitor(tz_name)
+                meeting_type=meeting_type, starts_at=start,
+                visitor=form.visitor(tz_name, referral=referral_request_token(request)),
             )  # fmt: skip
         except SlotTaken as error:
             # Back to the week of the slot that was taken, to pick a neighbour.

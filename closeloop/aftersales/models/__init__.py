@@ -3,7 +3,7 @@
 from .coupons import Coupon, CouponRedemption
 from .marketing import Mailing, MailingRecipient, Segment
 from .plans import FollowUpPlan, PlanStep, PlanStepTemplate, PlanTemplate
-from .referrals import Referral
+from .referrals import Referral, ReferralProgram
 from .surveys import Survey, SurveyInvite, SurveyResponse
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "PlanStepTemplate",
     "PlanTemplate",
     "Referral",
+    "ReferralProgram",
     "Segment",
     "Survey",
     "SurveyInvite",

@@ -27,3 +27,26 @@ class Referral(TimestampedModel):
 
     def __str__(self) -> str:
         return f"referral by {self.referrer}"
+
+
+class ReferralProgram(TimestampedModel):
+    """The one row of referral settings: which web form a referral link's landing page shows."""
+
+    webform = models.ForeignKey(
+        "leads.WebForm",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="empty: the landing page lists the booking pages instead",
+    )
+    updated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return "referral programme"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1  # a singleton, like WorkspaceSettings
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

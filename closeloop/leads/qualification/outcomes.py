@@ -199,6 +199,7 @@ def lead_qualify(
 
     Below the workspace threshold only a manager or admin may qualify, and must say why.
     """
+    from closeloop.aftersales.referrals import referral_link_deal
     from closeloop.pipeline.facts import deal_facts_refresh
     from closeloop.pipeline.services import deal_create
 
@@ -254,6 +255,7 @@ def lead_qualify(
     for name, attr in attribution.items():
         setattr(deal, name, attr)
     deal.save(update_fields=[*attribution, "updated_at"])
+    referral_link_deal(deal=deal)
     deal_facts_refresh(deal_ids=[deal.pk])
     if person is not None and current.marketing_consent and not person.marketing_consent:
         person.marketing_consent = True

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from closeloop.accounts.models import User
+from closeloop.aftersales.referrals import referral_record_for_lead
 from closeloop.core.exceptions import DomainError
 from closeloop.core.links import absolute_url
 from closeloop.leads.dedupe import find_exact
@@ -66,6 +67,7 @@ class Visitor:
     company: str = ""
     question: str = ""
     time_zone: str = ""
+    referral: str = ""  # the referral token the visitor came with (cookie or ?ref=), if any
 
 
 def visitor_clean(visitor: Visitor) -> Visitor:
@@ -92,7 +94,7 @@ def visitor_clean(visitor: Visitor) -> Visitor:
         )
     if zone_or_none(visitor.time_zone) is None:
         raise DomainError("Pick your time zone from the list.", field="tz")
-    return Visitor(name, email, company, question, visitor.time_zone.strip())
+    return Visitor(name, email, company, question, visitor.time_zone.strip(), visitor.referral)
 
 
 def booking_source() -> Source:
@@ -136,6 +138,7 @@ def _visitor_record(visitor: Visitor, rep: User) -> _Record:
     )
     result = lead_create(actor=None, data=data)
     assert result.lead is not None
+    referral_record_for_lead(lead=result.lead, token=visitor.referral)
     return _Record(lead=result.lead)
 
 
