@@ -243,7 +243,7 @@ def survey_invite_send(
     return invite
 
 
-def survey_step_run(step: Any) -> SurveyInvite:
+def survey_step_run(step: Any) -> str:
     """The follow-up plan runner of a `survey` step: send the step's survey to the plan's
     contact about its deal. Sets `step.survey_invite` and `step.message`; the caller saves
     the step in the same transaction, so a rerun finds it done."""
@@ -257,7 +257,7 @@ def survey_step_run(step: Any) -> SurveyInvite:
     )
     step.survey_invite = invite
     step.message = invite.message
-    return invite
+    return f"Survey sent to {invite.email}"
 
 
 # --- answering -----------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from closeloop.pipeline.settings_views import setup_role_required
 from closeloop.proposals.selectors import product_list
 
 from .models import Survey, SurveyInvite
-from .referrals import referral_contact
 from .surveys import (
     LinkExpired,
     LinkInvalid,
@@ -239,13 +238,3 @@ def survey_public(request: HttpRequest, token: str) -> HttpResponse:
         errors = {error.field or "": error.message}
         return _public_page(request, invite, token, status=400, errors=errors, values=values)
     return redirect(reverse("aftersales_public:survey", args=[token]) + "?saved=1")
-
-
-@require_GET
-def referral_landing(request: HttpRequest, token: str) -> HttpResponse:
-    """A stand-in for the referral landing page (the referrals part replaces it): it only
-    tells a valid link from a tampered one."""
-    contact = referral_contact(token)
-    if contact is None:
-        return _unavailable(request, expired=False)
-    return render(request, "aftersales/surveys/referral_landing.html", status=200)

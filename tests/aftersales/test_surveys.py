@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from closeloop.activities.models import Activity, Notification
 from closeloop.aftersales.models import FollowUpPlan, PlanStep, PlanStepTemplate, PlanTemplate
+from closeloop.aftersales.plans import plan_step_run
 from closeloop.aftersales.referrals import referral_contact, referral_url
 from closeloop.aftersales.surveys import (
     SALT,
@@ -30,7 +31,6 @@ from closeloop.aftersales.surveys import (
     survey_answer,
     survey_invite_send,
     survey_save,
-    survey_step_run,
 )
 from closeloop.core.exceptions import DomainError
 from closeloop.messaging.models import Message
@@ -231,8 +231,12 @@ def test_survey_step_of_a_follow_up_plan(rep, bakery_deal, csat_survey) -> None:
         template=template, name="After a sale", deal=bakery_deal, owner=rep, won_at=T0,
         contact=bakery_deal.contact, organization=bakery_deal.organization,
     )  # fmt: skip
-    step = PlanStep.objects.create(plan=plan, template=step_template, kind="survey", title="Ask")
-    invite = survey_step_run(step)
-    assert step.survey_invite == invite and step.message == invite.message
+    step = PlanStep.objects.create(
+        plan=plan, template=step_template, kind="survey", title="Ask", due_at=T0
+    )
+    assert plan_step_run(step_id=step.pk) == "done"  # through the plans' runner registry
+    step.refresh_from_db()
+    invite = step.survey_invite
+    assert step.result == f"Survey sent to {invite.email}" and step.message == invite.message
     assert invite.deal == bakery_deal and invite.owner == rep and invite.sent_by is None
     assert invite.message.text_body.startswith(f"Please answer here: {invite_url(invite)}\n")

@@ -319,12 +319,7 @@ def _apply(step: PlanStep) -> str:
             "is not installed."
         )
     outcome = runner(step)
-    if isinstance(outcome, str):
-        return outcome
-    if outcome is not None and outcome.__class__.__name__ == "SurveyInvite":
-        step.survey_invite = outcome
-        return f"Survey sent to {outcome.email}"
-    return "Done"
+    return outcome if isinstance(outcome, str) and outcome else "Done"
 
 
 def plan_step_run(*, step_id: int) -> str:

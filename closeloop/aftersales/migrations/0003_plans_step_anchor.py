@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("aftersales", "0001_initial"),
+        ("aftersales", "0002_mailings_recipient_reason"),
     ]
 
     operations = [

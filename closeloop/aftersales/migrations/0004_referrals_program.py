@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("aftersales", "0001_initial"),
+        ("aftersales", "0003_plans_step_anchor"),
         ("leads", "0009_lead_trash_partial_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
