@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 LIST_QUERIES = 10
 # session, user, workspace, unread notifications, organization, contacts with 2 prefetches,
 # deals, timeline
-DETAIL_QUERIES = 10
+DETAIL_QUERIES = 10 + 3  # + the coupon panel: its coupons, redemptions and deals
 
 
 @pytest.fixture(autouse=True)
