@@ -237,7 +237,7 @@ def _rows(
 
 def coupon_report(*, user: Any, filters: CouponFilters) -> CouponReport:
     """Issued, redeemed and discount given on the coupons the list shows, by origin and campaign.
-    Redemptions count only when `user` may see the customer who redeemed (four grouped queries)."""
+    Redemptions count only when `user` may see the customer who redeemed (five small queries)."""
     coupons = coupon_list(user=user, filters=filters)
     redemptions = redemption_queryset(user=user).filter(coupon__in=coupons.values("pk"))
     by_origin = _rows(coupons, redemptions, "origin", dict(CouponOrigin.choices))
