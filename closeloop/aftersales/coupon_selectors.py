@@ -232,6 +232,9 @@ def _rows(
         row.redeemed += item["n"]
         row.discount[item["currency"]] = item["discount"]
         row.orders[item["currency"]] = item["orders"]
+    for row in rows.values():  # currencies in a steady order, whatever the database grouped by
+        row.discount = dict(sorted(row.discount.items()))
+        row.orders = dict(sorted(row.orders.items()))
     return sorted(rows.values(), key=lambda r: (-r.issued, -r.redeemed, r.label))
 
 
