@@ -465,3 +465,14 @@ def test_report_counts_only_what_a_rep_may_see(redeemed, rep, rep_client):
     page = rep_client.get(LIST).content.decode()
     assert "Coupon report" in page and "€45" in page and "Spring" in page
     assert "$10" not in page
+
+
+def test_the_customer_panel_links_to_a_prefilled_issue_form(world, rep_client):
+    lena = world["lena"]
+    page = rep_client.get(f"/people/contacts/{lena.pk}/").content.decode()
+    assert f'href="/customers/coupons/new/?contact={lena.pk}"' in page
+    assert f'href="/customers/coupons/?contact={lena.pk}"' in page
+    form = rep_client.get(f"/customers/coupons/new/?contact={lena.pk}").context["form"]
+    assert form["contact"].value() == lena.pk
+    listed = rep_client.get(f"/customers/coupons/?contact={lena.pk}").content.decode()
+    assert "Only the coupons of <strong>Lena Lind</strong>" in listed
