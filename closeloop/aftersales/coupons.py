@@ -147,6 +147,8 @@ class CouponCheck:
     reason: str = ""
     discount: Decimal = Decimal("0")
     currency: str = ""
+    # The input the refusal is about: "code" (the coupon itself), "order_value" or "currency".
+    field: str = ""
 
 
 def _discount(coupon: Coupon, order_value: Decimal, currency: str) -> Decimal:
@@ -181,21 +183,23 @@ def coupon_validate(
     takes off; never changes anything."""
     coupon = Coupon.objects.filter(code=coupon_code_clean(code)).first()
     if coupon is None:
-        return CouponCheck(None, False, "There is no coupon with this code.")
+        return CouponCheck(None, False, "There is no coupon with this code.", field="code")
     currency = (currency or coupon.currency or base_currency()).upper()
     try:
         order = _decimal(order_value, "order_value", "Order value")
     except DomainError as exc:
-        return CouponCheck(coupon, False, exc.message)
+        return CouponCheck(coupon, False, exc.message, field="order_value")
     if contact is not None and organization is None:
         organization = contact.organization
     now = at or timezone.now()
     if not coupon.is_active:
-        return CouponCheck(coupon, False, "This coupon has been withdrawn.")
+        return CouponCheck(coupon, False, "This coupon has been withdrawn.", field="code")
     if coupon.expires_at is not None and coupon.expires_at <= now:
-        return CouponCheck(coupon, False, f"This coupon expired on {coupon.expires_at:%Y-%m-%d}.")
+        return CouponCheck(
+            coupon, False, f"This coupon expired on {coupon.expires_at:%Y-%m-%d}.", field="code"
+        )
     if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
-        return CouponCheck(coupon, False, "This coupon has been used up.")
+        return CouponCheck(coupon, False, "This coupon has been used up.", field="code")
     owned_by = coupon.contact_id or coupon.organization_id
     if owned_by and not (
         (coupon.contact_id and contact is not None and coupon.contact_id == contact.pk)
@@ -205,18 +209,28 @@ def coupon_validate(
             and coupon.organization_id == organization.pk
         )
     ):
-        return CouponCheck(coupon, False, "This coupon was issued to another customer.")
+        return CouponCheck(
+            coupon, False, "This coupon was issued to another customer.", field="code"
+        )
     if coupon.kind == CouponKind.AMOUNT and currency != coupon.currency:
         return CouponCheck(
-            coupon, False, f"This coupon is in {coupon.currency}, the order in {currency}."
+            coupon,
+            False,
+            f"This coupon is in {coupon.currency}, the order in {currency}.",
+            field="currency",
         )
     if coupon.min_order is not None and order < coupon.min_order:
         return CouponCheck(
-            coupon, False, f"The order must be at least {coupon.min_order} {currency}."
+            coupon,
+            False,
+            f"The order must be at least {coupon.min_order} {currency}.",
+            field="order_value",
         )
     limit = coupon.max_uses_per_customer
     if limit is not None and _customer_uses(coupon, contact, organization) >= limit:
-        return CouponCheck(coupon, False, "This customer has already used this coupon.")
+        return CouponCheck(
+            coupon, False, "This customer has already used this coupon.", field="code"
+        )
     return CouponCheck(coupon, True, "", _discount(coupon, order, currency), currency)
 
 
@@ -248,7 +262,7 @@ def coupon_redeem(
         organization=organization,
     )
     if not check.ok or coupon is None:
-        raise DomainError(check.reason, field="code")
+        raise DomainError(check.reason, field=check.field or "code")
     taken = (
         Coupon.objects.filter(pk=coupon.pk, is_active=True)
         .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
@@ -278,3 +292,87 @@ def coupon_redeem(
         deal=deal,
     )
     return redemption
+
+
+def _timeline_note(
+    *,
+    actor: Any,
+    subject: str,
+    body: str,
+    contact_id: int | None,
+    organization_id: int | None,
+    deal: Deal | None = None,
+) -> None:
+    from closeloop.activities.choices import ActivityKind
+    from closeloop.activities.models import Activity
+
+    if contact_id is None and organization_id is None and deal is None:
+        return  # a campaign code belongs to no customer's timeline; the coupon row keeps it
+    Activity.objects.create(
+        kind=ActivityKind.CHANGE,
+        subject=subject,
+        body=body,
+        actor=acting_user(actor),
+        contact_id=contact_id,
+        organization_id=organization_id,
+        deal=deal,
+    )
+
+
+@transaction.atomic
+def coupon_withdraw(*, actor: Any, coupon: Coupon, reason: str = "") -> Coupon:
+    """Stop a coupon for good: later checks refuse it; who, when and why stay on the coupon
+    (and on the customer's timeline). Redemptions already made are kept."""
+    locked = Coupon.objects.select_for_update().get(pk=coupon.pk)
+    if not locked.is_active:
+        raise DomainError("This coupon has already been withdrawn.", field="code")
+    locked.is_active = False
+    locked.withdrawn_at = timezone.now()
+    locked.withdrawn_by = acting_user(actor)
+    locked.withdraw_reason = (reason or "").strip()[:300]
+    locked.save(
+        update_fields=["is_active", "withdrawn_at", "withdrawn_by", "withdraw_reason", "updated_at"]
+    )
+    _timeline_note(
+        actor=actor,
+        subject=f"Coupon {locked.code} withdrawn",
+        body=locked.withdraw_reason,
+        contact_id=locked.contact_id,
+        organization_id=locked.organization_id,
+    )
+    return locked
+
+
+def _same_customer(redemption: CouponRedemption, deal: Deal) -> bool:
+    if redemption.organization_id and deal.organization_id == redemption.organization_id:
+        return True
+    return bool(redemption.contact_id and deal.contact_id == redemption.contact_id)
+
+
+@transaction.atomic
+def coupon_redemption_link_deal(
+    *, actor: Any, redemption: CouponRedemption, deal: Deal | None
+) -> CouponRedemption:
+    """Name the repeat deal a redemption helped win (or clear it); only a deal of the same
+    customer may be named, so the coupon's revenue is attributed to the right account."""
+    locked = (
+        CouponRedemption.objects.select_for_update(of=("self",))
+        .select_related("coupon")
+        .get(pk=redemption.pk)
+    )
+    if deal is not None and not _same_customer(locked, deal):
+        raise DomainError("This deal belongs to another customer.", field="deal")
+    if deal is not None and locked.deal_id == deal.pk:
+        return locked
+    locked.deal = deal
+    locked.save(update_fields=["deal", "updated_at"])
+    if deal is not None:
+        _timeline_note(
+            actor=actor,
+            subject=f"Coupon {locked.coupon.code} linked to “{deal.title}”",
+            body=f"The redemption of {locked.discount} {locked.currency} off helped win this deal.",
+            contact_id=locked.contact_id,
+            organization_id=locked.organization_id,
+            deal=deal,
+        )
+    return locked

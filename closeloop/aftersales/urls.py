@@ -1,6 +1,6 @@
 """The signed-in pages of post-purchase work (customers, plans, surveys, mailings, referrals)."""
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from . import customer_views, plans_views, referral_views, surveys_views
 from .mailings_urls import urlpatterns as mailing_urls
@@ -17,5 +17,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("plans/steps/<int:pk>/skip/", plans_views.plan_step_skip, name="plan_step_skip"),
     path("surveys/", surveys_views.survey_results_page, name="surveys"),
     path("surveys/send/<str:kind>/<int:pk>/", surveys_views.survey_send, name="survey_send"),
+    path("coupons/", include("closeloop.aftersales.coupon_urls")),
     *mailing_urls,
 ]

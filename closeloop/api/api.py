@@ -27,3 +27,4 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 api.add_router("/leads", leads_router)
+api.add_router("/coupons", "closeloop.api.coupons.router")
