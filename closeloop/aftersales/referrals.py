@@ -39,13 +39,14 @@ REFERRAL_SOURCE_NAME = "Referral"
 def referral_token(contact: Contact) -> str:
     """The contact's referral token: signed, so it cannot be guessed or altered; it does not
     expire (a customer hands their link on for as long as they like)."""
-    return signing.dumps({"c": contact.pk}, salt=SALT, compress=True)
+    # a plain Signer (no timestamp): the same contact always gets the same link
+    return signing.Signer(salt=SALT).sign_object({"c": contact.pk}, compress=True)
 
 
 def referral_contact(token: str) -> Contact | None:
     """The contact a referral token belongs to, or None for a tampered or unknown one."""
     try:
-        data = signing.loads(token or "", salt=SALT)
+        data = signing.Signer(salt=SALT).unsign_object(token or "")
     except signing.BadSignature:
         return None
     pk = data.get("c") if isinstance(data, dict) else None

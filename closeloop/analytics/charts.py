@@ -191,7 +191,8 @@ def line_chart(
         WIDTH,
         TOP + PLOT_HEIGHT + BOTTOM,
         [n for n, _ in series],
-        empty=not categories,
+        # no point to draw: the page says so instead of showing empty axes
+        empty=not categories or all(v is None for _, vs in series for v in vs),
     )
     for i, category in enumerate(categories):
         chart.labels.append(Label(LEFT + i * step, base_y + 16, category[:12], "middle"))

@@ -302,3 +302,20 @@ def test_the_setting_is_for_admins_and_managers(rep_client, manager_client, webf
     webform.save()
     refused = manager_client.post(url, {"webform": webform.pk})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+
+
+def test_a_customer_always_gets_the_same_referral_link(rep) -> None:
+    """The link is shown on several pages and in emails: it must not change from one to the next
+    (a timestamped signature did, once a second)."""
+    import time_machine
+
+    from closeloop.aftersales.referrals import referral_contact, referral_token
+    from tests.factories import ContactFactory
+
+    lena = ContactFactory(first_name="Lena", owner=rep)
+    with time_machine.travel("2026-01-01 09:00:00+00:00", tick=False):
+        first = referral_token(lena)
+    with time_machine.travel("2026-06-01 09:00:01+00:00", tick=False):
+        assert referral_token(lena) == first
+    assert referral_contact(first) == lena
+    assert referral_contact(first[:-2] + "xx") is None
