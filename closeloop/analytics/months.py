@@ -28,6 +28,11 @@ def _aware(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def month_span(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The local calendar month starting on `month` as [start, end) datetimes."""
+    return _aware(month), _aware(_month(month, 1))
+
+
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     """The first days of the calendar months from `first`'s to `last`'s, in order."""
     months, month = [], _month(first)
