@@ -242,10 +242,10 @@ def _day(moment: dt.datetime) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
-def _with_unsubscribe(text: str, html: str, url: str, used: bool) -> tuple[str, str]:
-    """Add the unsubscribe line below the text and inside the HTML body (unless the template
-    placed the link itself)."""
-    if used:
+def with_unsubscribe(text: str, html: str, url: str, template: EmailTemplate) -> tuple[str, str]:
+    """Add the unsubscribe line below the text and inside the HTML body of a marketing email
+    (unless its template placed the link itself); every marketing email goes through here."""
+    if UNSUBSCRIBE_FIELD in _template_fields(template):
         return text, html
     text = f"{text.rstrip()}\n\n--\nNo more emails like this: {url}"
     if html:
@@ -307,9 +307,7 @@ def mailing_recipient_send(*, mailing: Mailing, recipient_id: int) -> str:
             )
             html = rendered.html_body.strip()
             text = rendered.text_body.strip() or html_to_text(html)
-            text, html = _with_unsubscribe(
-                text, html, url, UNSUBSCRIBE_FIELD in _template_fields(template)
-            )
+            text, html = with_unsubscribe(text, html, url, template)
             recipient.message = message_queue(
                 actor=mailing.created_by,
                 to=recipient.email,

@@ -59,6 +59,8 @@ def _tasks(deal) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_time_travel_from_the_win_to_the_last_step(admin, rep, bakery_deal, smtp_server):
     welcome_plan(admin)
+    bakery_deal.contact.marketing_consent = True  # the offer (step 4) is marketing
+    bakery_deal.contact.save()
     with at(0):
         deal_mark_won(actor=rep, deal=bakery_deal)
         plan = FollowUpPlan.objects.get()
@@ -106,7 +108,11 @@ def test_time_travel_from_the_win_to_the_last_step(admin, rep, bakery_deal, smtp
     assert (gift.value, gift.currency) == (Decimal("50.00"), "EUR")
     offer = smtp_server.recorder.messages()[1]
     assert offer["Subject"] == "A gift for Bakery Lind"
-    assert offer.get_body(("plain",)).get_content().strip() == f"Your code: {gift.code}"
+    body = offer.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body.startswith(f"Your code: {gift.code}\n\n--\nNo more emails like this: ")
+    unsubscribe = str(offer["List-Unsubscribe"]).strip()
+    assert unsubscribe.startswith("<http") and "/u/" in unsubscribe
+    assert offer["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert _states(plan) == ["done", "done", "done", "done", "pending"]
     plan.refresh_from_db()
     assert plan.state == "running"  # the delivery step still waits for its date
@@ -219,6 +225,8 @@ def test_a_skipped_step_does_not_run_and_the_rest_goes_on(won, rep):
 
 @pytest.mark.django_db
 def test_refused_effects_fail_the_step_with_the_reason(won, rep, bakery_deal):
+    bakery_deal.contact.marketing_consent = True
+    bakery_deal.contact.save()
     suppression_add(email="lena@bakery.example", reason="unsubscribed", source="test")
     with at(30):
         plan_steps_run_due()
@@ -344,3 +352,15 @@ def test_an_email_step_to_a_contact_without_address_fails(admin, rep, bakery_dea
     step.refresh_from_db()
     assert step.result == "Lena Lind has no email address."
     assert plan_services.STEP_RUNNERS is STEP_RUNNERS
+
+
+@pytest.mark.django_db
+def test_an_offer_goes_only_to_a_customer_who_agreed_to_marketing(won, bakery_deal):
+    assert not bakery_deal.contact.marketing_consent
+    with at(30):
+        plan_steps_run_due()
+    offer = won.steps.get(position=4)
+    assert offer.state == "failed" and offer.message is None
+    assert offer.result == (
+        "lena@bakery.example has not agreed to marketing email, so no offer was sent."
+    )

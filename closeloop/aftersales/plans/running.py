@@ -35,7 +35,9 @@ from closeloop.proposals.models import LineItem, Proposal
 
 from ..choices import CouponKind, CouponOrigin, PlanAnchor, PlanState, StepKind, StepState
 from ..coupons import coupon_issue
+from ..mailings import UNSUBSCRIBE_FIELD, with_unsubscribe
 from ..models import FollowUpPlan, PlanStep, PlanTemplate
+from ..unsubscribe import unsubscribe_headers, unsubscribe_url
 
 # A runner does one kind of step's effect inside the step's transaction; it may set the step's
 # links (activity, message, coupon, survey_invite) and returns the result text shown on the
@@ -209,20 +211,31 @@ def _queue_email(step: PlanStep, *, extra: dict[str, str], marketing: bool) -> s
     if template is None:
         raise DomainError("The step has no email template any more.")
     email = _contact_email(plan)
+    if marketing and not (plan.contact and plan.contact.marketing_consent):
+        raise DomainError(f"{email} has not agreed to marketing email, so no offer was sent.")
     ctx = merge_context_for(
         sender=plan.owner, deal=plan.deal, contact=plan.contact, base_url=settings.SITE_URL
     )
     ctx.extra.update(extra)
+    headers: dict[str, str] = {}
+    if marketing:  # an offer is promotional: it carries its unsubscribe link and headers
+        url = unsubscribe_url(email=email, contact=plan.contact)
+        ctx.extra[UNSUBSCRIBE_FIELD] = url
+        headers = unsubscribe_headers(url)
     rendered = merge_render_email(
         ctx, subject=template.subject, text_body=template.text_body, html_body=template.html_body
     )
+    text, html = rendered.text_body, rendered.html_body
+    if marketing:
+        text, html = with_unsubscribe(text, html, url, template)
     step.message = message_queue(
         actor=None,
         to=[email],
         subject=rendered.subject,
-        text_body=rendered.text_body,
-        html_body=rendered.html_body,
+        text_body=text,
+        html_body=html,
         reply_to=plan.owner.email,
+        headers=headers,
         template=template,
         deal=plan.deal,
         contact=plan.contact,
