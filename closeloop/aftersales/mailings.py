@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user, require_admin_or_manager
@@ -230,6 +231,28 @@ def mailing_send_batch(*, mailing_id: int) -> dict[str, int]:
                 state=MailingState.SENT, finished_at=timezone.now(), updated_at=timezone.now()
             )
     return {"queued": outcomes.count(RecipientState.QUEUED), "left": left}
+
+
+STALLED_AFTER = dt.timedelta(minutes=10)
+
+
+def mailings_resume_stalled(*, now: dt.datetime | None = None) -> int:
+    """Give a new batch job to every mailing still sending whose chain of batch jobs was lost
+    (a worker died): recipients wait and nothing was queued for ten minutes. A second chain
+    cannot mail anyone twice (each recipient is taken under a row lock); at worst it sends
+    faster for a while. Returns how many mailings were resumed."""
+    now = now or timezone.now()
+    cutoff = now - STALLED_AFTER
+    resumed = 0
+    for mailing in Mailing.objects.filter(state=MailingState.SENDING, started_at__lt=cutoff):
+        if not mailing.recipients.filter(state=RecipientState.PENDING).exists():
+            continue
+        last = mailing.recipients.aggregate(at=Max("message__created_at"))["at"]
+        if last is None or last < cutoff:
+            with transaction.atomic():
+                _enqueue_batch(mailing.pk, run_after=None)
+            resumed += 1
+    return resumed
 
 
 def _discount_words(mailing: Mailing) -> str:

@@ -225,3 +225,25 @@ def test_the_mailing_page_shows_the_results(offer, manager, manager_client, smtp
     assert '<dd data-figure="coupons_redeemed">0 of 2</dd>' in html
     assert "No marketing consent." in html
     assert timezone.now()
+
+
+def test_a_mailing_whose_batch_job_was_lost_is_resumed(offer, manager, smtp_server):
+    from django_tasks_db.models import DBTaskResult
+
+    from closeloop.aftersales.mailings import mailings_resume_stalled
+
+    mailing_start(actor=manager, mailing=offer)
+    run_worker()  # the first recipient goes; the next batch job is waiting for its minute
+    DBTaskResult.objects.filter(status="READY").delete()  # the worker's queue was lost
+    with later(5):
+        assert mailings_resume_stalled() == 0  # not ten minutes without progress yet
+    with later(12):
+        assert mailings_resume_stalled() == 1
+        run_worker()
+    assert len(smtp_server.recorder.messages()) == 2
+    assert not offer.recipients.filter(state=RecipientState.PENDING).exists()
+    with later(30):
+        run_worker()
+        assert mailings_resume_stalled() == 0
+    offer.refresh_from_db()
+    assert offer.state == "sent"
