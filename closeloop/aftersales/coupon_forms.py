@@ -21,6 +21,11 @@ from .choices import CouponKind
 from .coupon_selectors import coupon_campaigns
 
 
+def _choice(form: forms.Form, name: str) -> Any:
+    """A choice field of the form, whose choices or queryset are set per request."""
+    return form.fields[name]
+
+
 def _currency_choices() -> list[tuple[str, str]]:
     return [(code, code) for code in CURRENCY_CODES]
 
@@ -76,14 +81,16 @@ class CouponIssueForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["contact"].queryset = contact_queryset(user=user).select_related("organization")
-        self.fields["organization"].queryset = organization_queryset(user=user)
-        self.fields["campaign"].queryset = coupon_campaigns()
-        self.fields["currency"].choices = _currency_choices()
+        _choice(self, "contact").queryset = contact_queryset(user=user).select_related(
+            "organization"
+        )
+        _choice(self, "organization").queryset = organization_queryset(user=user)
+        _choice(self, "campaign").queryset = coupon_campaigns()
+        _choice(self, "currency").choices = _currency_choices()
         self.fields["currency"].initial = base_currency()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("target") == "customer":
             if not data.get("contact") and not data.get("organization"):
                 self.add_error("contact", "Choose the contact or the organization it is for.")
@@ -134,9 +141,9 @@ class CouponRedeemForm(forms.Form):
         # Choices from a list the panel loaded once, so the select costs no query of its own.
         super().__init__(*args, **kwargs)
         self.deals = {deal.pk: deal for deal in deals}
-        self.fields["currency"].choices = _currency_choices()
+        _choice(self, "currency").choices = _currency_choices()
         self.fields["currency"].initial = base_currency()
-        self.fields["deal"].choices = [("", "— none —")] + [(d.pk, d.title) for d in deals]
+        _choice(self, "deal").choices = [("", "— none —")] + [(d.pk, d.title) for d in deals]
 
     def clean_deal(self) -> Deal | None:
         pk = self.cleaned_data.get("deal")
@@ -150,4 +157,4 @@ class RedemptionDealForm(forms.Form):
 
     def __init__(self, *args: Any, deals: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["deal"].queryset = deals
+        _choice(self, "deal").queryset = deals

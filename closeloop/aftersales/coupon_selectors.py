@@ -107,7 +107,7 @@ def coupon_list(*, user: Any, filters: CouponFilters) -> QuerySet[Coupon]:
     or a code / description search."""
     qs = coupon_queryset(user=user).select_related("contact", "organization", "campaign")
     if filters.status in COUPON_STATUSES:
-        qs = qs.filter(status=filters.status)
+        qs = qs.filter(status=filters.status)  # type: ignore[misc]
     if filters.origin in CouponOrigin.values:
         qs = qs.filter(origin=filters.origin)
     if filters.contact_id:

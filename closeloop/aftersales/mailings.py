@@ -158,7 +158,7 @@ def mailing_start(*, actor: Any, mailing: Mailing) -> Mailing:
         raise DomainError("This mailing has already been started.")
     # the contacts the starter may see; one query, values only
     rows = list(
-        segment_contacts(mailing.segment, user=actor).values_list(
+        segment_contacts(mailing.segment, user=actor).values_list(  # type: ignore[misc]
             "pk", "email", "marketing_consent"
         )
     )
@@ -257,7 +257,8 @@ def mailings_resume_stalled(*, now: dt.datetime | None = None) -> int:
 
 def _discount_words(mailing: Mailing) -> str:
     if mailing.coupon_kind == CouponKind.PERCENT:
-        return f"{mailing.coupon_value.normalize():f} %"
+        value = mailing.coupon_value if mailing.coupon_value is not None else Decimal("0")
+        return f"{value.normalize():f} %"
     return format_money(mailing.coupon_value, mailing.coupon_currency)
 
 

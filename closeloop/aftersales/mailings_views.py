@@ -36,7 +36,7 @@ PREVIEW = 50
 
 
 def _marketer(request: HttpRequest) -> None:
-    if request.user.role not in (Role.ADMIN, Role.MANAGER):
+    if getattr(request.user, "role", None) not in (Role.ADMIN, Role.MANAGER):
         raise PermissionDenied("Only admins and managers work with segments and mailings.")
 
 

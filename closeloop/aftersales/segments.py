@@ -214,17 +214,17 @@ def segment_contacts(segment: Segment, *, user: Any = None) -> QuerySet[Contact]
     criteria = segment.criteria or {}
     contacts = customers_annotated(user=user)
     if criteria.get("last_purchase_after"):
-        contacts = contacts.filter(last_purchase__gte=_day_start(criteria["last_purchase_after"]))
+        contacts = contacts.filter(last_purchase__gte=_day_start(criteria["last_purchase_after"]))  # type: ignore[misc]
     if criteria.get("last_purchase_before"):
-        contacts = contacts.filter(last_purchase__lt=_day_start(criteria["last_purchase_before"]))
+        contacts = contacts.filter(last_purchase__lt=_day_start(criteria["last_purchase_before"]))  # type: ignore[misc]
     if criteria.get("won_total_min") is not None:
-        contacts = contacts.filter(won_total__gte=Decimal(criteria["won_total_min"]))
+        contacts = contacts.filter(won_total__gte=Decimal(criteria["won_total_min"]))  # type: ignore[misc]
     if criteria.get("won_total_max") is not None:
-        contacts = contacts.filter(won_total__lte=Decimal(criteria["won_total_max"]))
+        contacts = contacts.filter(won_total__lte=Decimal(criteria["won_total_max"]))  # type: ignore[misc]
     if criteria.get("purchases_min") is not None:
-        contacts = contacts.filter(purchases__gte=criteria["purchases_min"])
+        contacts = contacts.filter(purchases__gte=criteria["purchases_min"])  # type: ignore[misc]
     if criteria.get("purchases_max") is not None:
-        contacts = contacts.filter(purchases__lte=criteria["purchases_max"])
+        contacts = contacts.filter(purchases__lte=criteria["purchases_max"])  # type: ignore[misc]
     if criteria.get("products"):
         bought = LineItem.objects.filter(
             product_id__in=criteria["products"],

@@ -114,7 +114,11 @@ def survey_save(
         raise DomainError("Give the survey a name.", field="name")
     if kind not in SurveyKind.values:
         raise DomainError("Choose CSAT or NPS.", field="kind")
-    if Survey.objects.filter(name__iexact=name).exclude(pk=getattr(survey, "pk", None)).exists():
+    if (
+        Survey.objects.filter(name__iexact=name)
+        .exclude(pk=getattr(survey, "pk", None) or 0)
+        .exists()
+    ):
         raise DomainError(f"A survey named “{name}” exists already.", field="name")
     question = " ".join((question or "").split())
     if not question:
@@ -175,7 +179,7 @@ def invite_from_token(token: str) -> SurveyInvite:
         raise LinkInvalid from exc
     invite = (
         SurveyInvite.objects.select_related("survey", "contact", "organization", "deal", "owner")
-        .filter(pk=data.get("i") if isinstance(data, dict) else None)
+        .filter(pk=int(data.get("i") or 0) if isinstance(data, dict) else 0)
         .first()
     )
     if invite is None:

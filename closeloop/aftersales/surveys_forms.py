@@ -101,4 +101,5 @@ class SurveySendForm(forms.Form):
 
     def __init__(self, *args: Any, surveys: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["survey"].queryset = surveys
+        field: Any = self.fields["survey"]
+        field.queryset = surveys

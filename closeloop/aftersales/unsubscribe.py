@@ -65,7 +65,7 @@ def unsubscribe_target(token: str) -> UnsubscribeTarget | None:
         return None
     if not isinstance(data, dict) or not data.get("e"):
         return None
-    contact = Contact.with_trashed.filter(pk=data.get("c")).first() if data.get("c") else None
+    contact = Contact.with_trashed.filter(pk=int(data["c"])).first() if data.get("c") else None
     return UnsubscribeTarget(str(data["e"]), contact, int(data.get("r") or 0))
 
 

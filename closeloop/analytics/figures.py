@@ -24,7 +24,7 @@ from closeloop.pipeline.choices import DealStatus
 
 from .choices import PeriodPreset
 from .filters import Period, ReportFilters, period_of, report_facts
-from .stats import days, percent
+from .stats import percent
 
 CENTS = Decimal("0.01")
 
@@ -130,7 +130,7 @@ def _activities(
 def _average_days(total_tenths: int | None, count: int) -> Decimal | None:
     if not count or total_tenths is None:
         return None
-    return (days(total_tenths) / count).quantize(Decimal("0.1"))  # type: ignore[operator]
+    return (Decimal(total_tenths) / 10 / count).quantize(Decimal("0.1"))
 
 
 def _money(value: Decimal | None) -> Decimal:

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 
 from closeloop.accounts.visibility import owner_filter
 from closeloop.core.http import query_date, query_int
-from closeloop.pipeline.models import DealFacts, Pipeline, StageStay
+from closeloop.pipeline.models import DealFacts, Pipeline, Stage, StageStay
 
 from .choices import PeriodPreset
 
@@ -76,7 +76,7 @@ class Period:
             PeriodPreset.LAST_QUARTER: 3,
             PeriodPreset.THIS_YEAR: 12,
             PeriodPreset.LAST_12_MONTHS: 12,
-        }.get(PeriodPreset(self.preset) if self.preset in PeriodPreset.values else None)
+        }.get(self.preset)  # type: ignore[call-overload]
         if months:
             first = _month_start(self.first, months)
             return Period(PeriodPreset.CUSTOM, first, self.first - dt.timedelta(days=1))
@@ -206,3 +206,10 @@ def report_stays(*, user: Any, filters: ReportFilters) -> QuerySet[StageStay]:
     """Time-in-stage rows of the deals closed (won or lost) in the period, filtered alike."""
     qs = _narrowed(StageStay.objects.all(), user, filters, deal_field="deal_id")
     return qs.filter(filters.period.q("closed_at"), closed_at__isnull=False)
+
+
+def report_stages(filters: ReportFilters) -> list[Stage]:
+    """The stages of the report's pipeline in their order (none without a pipeline)."""
+    return list(
+        Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
+    )

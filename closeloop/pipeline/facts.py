@@ -62,7 +62,7 @@ def _facts_of(
     created_at = changes[0][3] if changes else deal.created_at
     visits: dict[int, _Visit] = {}
     stage_id: int | None = None
-    status = DealStatus.OPEN
+    status: str = DealStatus.OPEN
     since = created_at  # when the current open spell in `stage_id` began
     entered_at = created_at
     closed_at: dt.datetime | None = None
@@ -189,7 +189,7 @@ def deal_facts_refresh(*, deal_ids: Iterable[int]) -> int:
     slots = _slots()
     written = 0
     for chunk in _chunks(ids, CHUNK):
-        deals = [
+        deals: list[Any] = [
             _DealRow(*row)
             for row in Deal.with_trashed.filter(pk__in=chunk, deleted_at__isnull=True)
             .order_by()

@@ -84,7 +84,7 @@ def _products_sold(deal: Deal) -> list[int]:
 
 def _account_owner(deal: Deal) -> Any:
     """Who looks after the customer: the organization's owner when active, else the deal's."""
-    owner = deal.organization.owner if deal.organization_id else None
+    owner = deal.organization.owner if deal.organization is not None else None
     return owner if owner is not None and owner.is_active else deal.owner
 
 
@@ -297,7 +297,7 @@ def _run_coupon(step: PlanStep) -> str:
     activity_create(
         actor=None,
         kind=ActivityKind.CHANGE,
-        subject=f"Coupon {step.coupon.code} issued",
+        subject=f"Coupon {step.coupon.code if step.coupon else ''} issued",
         body=f"{result} ({plan.name})",
         deal=plan.deal,
         contact=plan.contact,
@@ -309,7 +309,8 @@ def _run_coupon(step: PlanStep) -> str:
 def _run_offer(step: PlanStep) -> str:
     # an offer is promotional: an unsubscribed (suppressed) address refuses it in the outbox
     coupon = _issue_coupon(step)
-    sent = _queue_email(step, extra={"coupon.code": step.coupon.code}, marketing=True)
+    code = step.coupon.code if step.coupon else ""
+    sent = _queue_email(step, extra={"coupon.code": code}, marketing=True)
     return f"{coupon}; {sent}"
 
 

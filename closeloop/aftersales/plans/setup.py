@@ -48,7 +48,7 @@ def _name(name: str, *, exclude: int | None = None) -> str:
         raise DomainError("Give the plan a name.", field="name")
     if len(name) > 120:
         raise DomainError("The name can be at most 120 characters long.", field="name")
-    taken = PlanTemplate.objects.filter(name__iexact=name).exclude(pk=exclude)
+    taken = PlanTemplate.objects.filter(name__iexact=name).exclude(pk=exclude or 0)
     if taken.exists():
         raise DomainError(f"There is already a plan called “{name}”.", field="name")
     return name

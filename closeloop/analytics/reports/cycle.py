@@ -100,7 +100,9 @@ def cycle_by_outcome(*, user: Any, filters: ReportFilters) -> dict[str, Duration
 
 def stage_times(*, user: Any, filters: ReportFilters) -> list[tuple[Stage, dict[str, Durations]]]:
     """Per stage of the pipeline, in pipeline order: time spent in it by the won and lost deals."""
-    stages = list(Stage.objects.filter(pipeline_id=filters.pipeline_id).order_by("position", "pk"))
+    stages = list(
+        Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
+    )
     rows = (
         report_stays(user=user, filters=filters)
         .filter(status__in=[DealStatus.WON, DealStatus.LOST], tenths__isnull=False)

@@ -164,7 +164,9 @@ def forecast_build(*, user: Any, filters: ReportFilters, today: dt.date | None =
     today = today or timezone.localdate()
     window = forecast_window(filters.period, today)
     currency = base_currency()
-    stages = list(Stage.objects.filter(pipeline_id=filters.pipeline_id).order_by("position", "pk"))
+    stages = list(
+        Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
+    )
     closed, basis, chances = (
         win_chances(user=user, pipeline_id=filters.pipeline_id, stages=stages, today=today)
         if filters.pipeline_id

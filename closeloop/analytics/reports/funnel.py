@@ -105,7 +105,9 @@ def funnel_steps(*, user: Any, filters: ReportFilters) -> list[Step]:
             first=lead_counts["n"],
         ),
     ]
-    stages = list(Stage.objects.filter(pipeline_id=filters.pipeline_id).order_by("position", "pk"))
+    stages = list(
+        Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
+    )
     counts = reached_counts(report_facts(user=user, filters=filters), stages)
     opened = counts["deals"]
     steps.append(Step("Deals opened", "deal", opened))

@@ -300,7 +300,7 @@ def _rotting(rows: list[tuple[Stage, int]], filters: ReportFilters, out: Insight
 def insights_find(*, user: Any, filters: ReportFilters) -> Insights:
     """All findings for these filters, most severe first (a bounded number of queries)."""
     out = Insights()
-    pipeline = Pipeline.objects.filter(pk=filters.pipeline_id).first()
+    pipeline = Pipeline.objects.filter(pk=filters.pipeline_id or 0).first()
     if pipeline is None:
         out.missing.append("every finding: there is no pipeline yet.")
         return out

@@ -98,7 +98,9 @@ def lost_facts(*, user: Any, filters: ReportFilters) -> QuerySet[DealFacts]:
 def losses(*, user: Any, filters: ReportFilters) -> Losses:
     """Lost deals by stage × reason and by rep × stage, and how many closed deals reached each
     stage."""
-    stages = list(Stage.objects.filter(pipeline_id=filters.pipeline_id).order_by("position", "pk"))
+    stages = list(
+        Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
+    )
     result = Losses(stages, base_currency())
     closed = report_facts(user=user, filters=filters, date_field="closed_at").filter(
         closed_at__isnull=False

@@ -91,11 +91,12 @@ class RepFigures:
         return percent(self.passed.get(stage.pk, 0), self.reached.get(stage.pk, 0))
 
     def actual(self, metric: str) -> Decimal | int:
-        return {
+        figures: dict[TargetMetric, Decimal | int] = {
             TargetMetric.WON_VALUE: self.won_value,
             TargetMetric.WON_DEALS: self.won,
             TargetMetric.NEW_DEALS: self.created,
-        }[TargetMetric(metric)]
+        }
+        return figures[TargetMetric(metric)]
 
     def attainment(self, metric: str) -> Decimal | None:
         return percent(self.actual(metric), self.targets.get(metric) or 0)
@@ -215,7 +216,9 @@ def team_figures(
     *, user: Any, filters: ReportFilters
 ) -> tuple[list[Stage], list[RepFigures], RepFigures]:
     """The stages, one row of figures per rep (by name) and the total of those rows."""
-    stages = list(Stage.objects.filter(pipeline_id=filters.pipeline_id).order_by("position", "pk"))
+    stages = list(
+        Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
+    )
     cohort = _cohort_counts(report_facts(user=user, filters=filters), stages)
     closed_facts = report_facts(user=user, filters=filters, date_field="closed_at")
     closed = _closed_counts(closed_facts)
@@ -294,7 +297,7 @@ def targets_table(rows: list[RepFigures], total: RepFigures) -> Table:
     for r in [*rows, total]:
         line: list[Any] = [r.name]
         for metric in TargetMetric:
-            target = r.targets.get(metric)
+            target: Decimal | int | None = r.targets.get(metric)
             if target is not None and metric != TargetMetric.WON_VALUE:
                 target = int(target)  # a number of deals
             line += [target, r.actual(metric), r.attainment(metric)]

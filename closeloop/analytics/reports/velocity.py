@@ -32,7 +32,7 @@ from ..charts import line_chart
 from ..choices import PeriodPreset
 from ..filters import Period, ReportFilters, report_facts
 from ..results import ReportKind, ReportResult, Section, Table, report_register
-from ..stats import Rate, days
+from ..stats import Rate
 
 TREND_MONTHS = 6
 CENT = Decimal("0.01")
@@ -70,7 +70,7 @@ class Velocity:
     def average_cycle_days(self) -> Decimal | None:
         if not self.won:
             return None
-        return (days(self.cycle_tenths_sum) / self.won).quantize(
+        return (Decimal(self.cycle_tenths_sum or 0) / 10 / self.won).quantize(
             Decimal("0.1"), rounding=ROUND_HALF_UP
         )
 
@@ -121,7 +121,9 @@ def velocities(
     if spans and all(starts):
         # only deals open now or closed since the first start can count: keeps the query on
         # the recent rows of a large pipeline (open at a past end = closed after it or open)
-        facts = facts.filter(Q(status=DealStatus.OPEN) | Q(closed_at__gte=min(starts)))
+        facts = facts.filter(
+            Q(status=DealStatus.OPEN) | Q(closed_at__gte=min(s for s in starts if s is not None))
+        )
     aggregates: dict[str, Any] = {}
     for n, (period, _) in enumerate(spans):
         aggregates.update(_aggregates(period, now, currency, n))

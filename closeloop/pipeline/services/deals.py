@@ -39,7 +39,7 @@ MAX_VALUE = Decimal("999999999999.99")
 # What else happens when a deal is won (follow-up plans start, a referrer is rewarded): other
 # apps register a handler in their AppConfig.ready(); each runs inside the winning transaction,
 # so a failure undoes the win and nothing half-happens.
-DealWonHandler = Callable[..., None]
+DealWonHandler = Callable[..., object]
 DEAL_WON_HANDLERS: dict[str, DealWonHandler] = {}
 
 
