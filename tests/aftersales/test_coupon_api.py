@@ -21,6 +21,15 @@ from tests.factories import ContactFactory, DealFactory, OrganizationFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _defaults(db: None) -> None:
+    """A transactional test may start from a database another one flushed: put the default
+    pipeline back (the deal fixtures need its stages)."""
+    from closeloop.pipeline.services import workspace_defaults_ensure
+
+    workspace_defaults_ensure()
+
+
 @pytest.fixture
 def token(rep) -> str:
     return api_token_create(actor=None, user=rep)[1]
