@@ -33,6 +33,17 @@ from tests.factories import ContactEmailFactory, ContactFactory, DealFactory, Us
 
 from .conftest import free_starts, hours, visitor
 
+
+@pytest.fixture(autouse=True)
+def _monday_morning():
+    """The tests pick the n-th free slot from now and look an hour around it: from a fixed
+    Monday morning that hour is always inside the working day (late in the evening the slot
+    could be the day's last, and the tests failed depending on when they ran)."""
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC), tick=True):
+        yield
+
 pytestmark = pytest.mark.django_db
 
 
