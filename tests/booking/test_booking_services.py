@@ -44,6 +44,7 @@ def _monday_morning():
     with time_machine.travel(dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC), tick=True):
         yield
 
+
 pytestmark = pytest.mark.django_db
 
 
