@@ -79,11 +79,11 @@ def _scale(values: Sequence[float | None]) -> float:
     return top if top > 0 else 1.0
 
 
-def _ticks(top: float, n: int = 4) -> list[float]:
+def axis_ticks(top: float, n: int = 4) -> list[float]:
     return [top * i / n for i in range(n + 1)]
 
 
-def _fmt(v: float) -> str:
+def tick_text(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:,.1f}"
 
 
@@ -114,7 +114,7 @@ def hbar_chart(
             w = plot * v / top
             h = (ROW - 8) / per
             y = y0 + 4 + s * h
-            text = texts[i][s] if texts else _fmt(v)
+            text = texts[i][s] if texts else tick_text(v)
             whisker = None
             if whiskers and whiskers[i][s]:
                 lo, hi = whiskers[i][s]  # type: ignore[misc]
@@ -131,7 +131,7 @@ def hbar_chart(
                     whisker,
                 )
             )
-    chart.grid = [(LABEL_WIDTH + plot * t / top, _fmt(t)) for t in _ticks(top)]
+    chart.grid = [(LABEL_WIDTH + plot * t / top, tick_text(t)) for t in axis_ticks(top)]
     return chart
 
 
@@ -164,7 +164,7 @@ def column_chart(
             if v is None:
                 continue
             h = PLOT_HEIGHT * v / top
-            text = texts[s][i] if texts else _fmt(v)
+            text = texts[s][i] if texts else tick_text(v)
             if stacked:
                 x, y = x0 + slot * 0.15, base_y - stack - h
                 stack += h
@@ -173,7 +173,7 @@ def column_chart(
             chart.marks.append(
                 Mark(x, y, width - 1, max(h, 0.5), s, f"{category} · {name}: {text}", text)
             )
-    chart.grid = [(base_y - PLOT_HEIGHT * t / top, _fmt(t)) for t in _ticks(top)]
+    chart.grid = [(base_y - PLOT_HEIGHT * t / top, tick_text(t)) for t in axis_ticks(top)]
     return chart
 
 
@@ -203,7 +203,9 @@ def line_chart(
                 continue
             x, y = LEFT + i * step, base_y - PLOT_HEIGHT * v / top
             points.append(f"{x:.1f},{y:.1f}")
-            chart.marks.append(Mark(x - 3, y - 3, 6, 6, s, f"{categories[i]} · {name}: {_fmt(v)}"))
+            chart.marks.append(
+                Mark(x - 3, y - 3, 6, 6, s, f"{categories[i]} · {name}: {tick_text(v)}")
+            )
         chart.lines.append((s, " ".join(points)))
-    chart.grid = [(base_y - PLOT_HEIGHT * t / top, _fmt(t)) for t in _ticks(top)]
+    chart.grid = [(base_y - PLOT_HEIGHT * t / top, tick_text(t)) for t in axis_ticks(top)]
     return chart

@@ -21,12 +21,14 @@ from .choices import PeriodPreset
 DEFAULT_PRESET = PeriodPreset.LAST_12_MONTHS
 
 
-def _month_start(day: dt.date, back: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 - back
+def month_start(day: dt.date, ahead: int = 0) -> dt.date:
+    """The first day of the month `ahead` months after `day`'s month (negative: before)."""
+    index = day.year * 12 + day.month - 1 + ahead
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _aware(day: dt.date) -> dt.datetime:
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of a local day, as an aware datetime."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
@@ -40,12 +42,12 @@ class Period:
 
     @property
     def start(self) -> dt.datetime | None:
-        return _aware(self.first) if self.first else None
+        return day_start(self.first) if self.first else None
 
     @property
     def end(self) -> dt.datetime | None:
         """The first moment after the period."""
-        return _aware(self.last + dt.timedelta(days=1)) if self.last else None
+        return day_start(self.last + dt.timedelta(days=1)) if self.last else None
 
     @property
     def label(self) -> str:
@@ -69,7 +71,7 @@ class Period:
         if self.first is None or self.last is None:
             return None
         if self.preset in (PeriodPreset.THIS_MONTH, PeriodPreset.LAST_MONTH):
-            first = _month_start(self.first, 1)
+            first = month_start(self.first, -1)
             return Period(PeriodPreset.CUSTOM, first, self.first - dt.timedelta(days=1))
         months = {
             PeriodPreset.THIS_QUARTER: 3,
@@ -78,7 +80,7 @@ class Period:
             PeriodPreset.LAST_12_MONTHS: 12,
         }.get(self.preset)  # type: ignore[call-overload]
         if months:
-            first = _month_start(self.first, months)
+            first = month_start(self.first, -months)
             return Period(PeriodPreset.CUSTOM, first, self.first - dt.timedelta(days=1))
         days = (self.last - self.first).days + 1
         return Period(
@@ -91,8 +93,8 @@ class Period:
 def period_of(preset: str, today: dt.date | None = None, **custom: dt.date | None) -> Period:
     """The period a preset names, counted in local days up to today (unknown: the default)."""
     today = today or timezone.localdate()
-    month = _month_start(today)
-    quarter = _month_start(today, (today.month - 1) % 3)
+    month = month_start(today)
+    quarter = month_start(today, -((today.month - 1) % 3))
     if preset == PeriodPreset.CUSTOM:
         first, last = custom.get("first"), custom.get("last")
         if first and last and first > last:
@@ -101,12 +103,12 @@ def period_of(preset: str, today: dt.date | None = None, **custom: dt.date | Non
     if preset == PeriodPreset.ALL:
         return Period(preset, None, None)
     spans = {
-        PeriodPreset.THIS_MONTH: (month, _month_start(today, -1)),
-        PeriodPreset.LAST_MONTH: (_month_start(today, 1), month),
-        PeriodPreset.THIS_QUARTER: (quarter, _month_start(quarter, -3)),
-        PeriodPreset.LAST_QUARTER: (_month_start(quarter, 3), quarter),
+        PeriodPreset.THIS_MONTH: (month, month_start(today, 1)),
+        PeriodPreset.LAST_MONTH: (month_start(today, -1), month),
+        PeriodPreset.THIS_QUARTER: (quarter, month_start(quarter, 3)),
+        PeriodPreset.LAST_QUARTER: (month_start(quarter, -3), quarter),
         PeriodPreset.THIS_YEAR: (dt.date(today.year, 1, 1), dt.date(today.year + 1, 1, 1)),
-        PeriodPreset.LAST_12_MONTHS: (_month_start(today, 11), _month_start(today, -1)),
+        PeriodPreset.LAST_12_MONTHS: (month_start(today, -11), month_start(today, 1)),
     }
     key = preset if preset in spans else DEFAULT_PRESET
     first, after = spans[PeriodPreset(key)]

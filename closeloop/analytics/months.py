@@ -16,29 +16,20 @@ from django.db.models import Max, Min, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from .filters import Period
-
-
-def _month(day: dt.date, ahead: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 + ahead
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def _aware(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+from .filters import Period, day_start, month_start
 
 
 def month_span(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The local calendar month starting on `month` as [start, end) datetimes."""
-    return _aware(month), _aware(_month(month, 1))
+    return day_start(month), day_start(month_start(month, 1))
 
 
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     """The first days of the calendar months from `first`'s to `last`'s, in order."""
-    months, month = [], _month(first)
+    months, month = [], month_start(first)
     while month <= last:
         months.append(month)
-        month = _month(month, 1)
+        month = month_start(month, 1)
     return months
 
 
@@ -69,7 +60,10 @@ def aggregate_by_month(
         last = last or timezone.localtime(bounds["high"]).date()
     rows = []
     for month in months_between(first, last):
-        in_month = {f"{field}__gte": _aware(month), f"{field}__lt": _aware(_month(month, 1))}
+        in_month = {
+            f"{field}__gte": day_start(month),
+            f"{field}__lt": day_start(month_start(month, 1)),
+        }
         values = qs.filter(**in_month).aggregate(**aggregates)
         if any(values.values()):
             rows.append((month, values))

@@ -12,12 +12,8 @@ from django.db.models import QuerySet, Sum
 from closeloop.accounts.choices import Role
 from closeloop.accounts.models import User
 
+from .filters import month_start
 from .models import SalesTarget
-
-
-def month_start(day: dt.date) -> dt.date:
-    """The first day of the month `day` falls in (targets are stored by it)."""
-    return day.replace(day=1)
 
 
 def sales_target_reps(*, user: Any) -> QuerySet[User]:

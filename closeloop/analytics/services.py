@@ -12,8 +12,9 @@ from closeloop.core.exceptions import DomainError
 from closeloop.core.money import parse_amount
 
 from .choices import TargetMetric
+from .filters import month_start
 from .models import SalesTarget
-from .selectors import month_start, sales_target_reps
+from .selectors import sales_target_reps
 
 MAX_AMOUNT = Decimal("999999999999.99")  # what the column holds (14 digits, 2 decimals)
 COUNT_METRICS = (TargetMetric.WON_DEALS, TargetMetric.NEW_DEALS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .charts import LABEL_WIDTH, ROW, TOP, WIDTH, Chart, Label, Mark, _fmt, _ticks
+from .charts import LABEL_WIDTH, ROW, TOP, WIDTH, Chart, Label, Mark, axis_ticks, tick_text
 
 
 def count_top(largest: float) -> float:
@@ -37,9 +37,9 @@ def stacked_hbar_chart(
         for j, (s, v) in enumerate(drawn):
             w = plot * v / top
             # only the last segment carries the bar's total, so the figure sits at the bar's end
-            text = _fmt(totals[i]) if j == len(drawn) - 1 else ""
-            title_ = f"{label} · {series[s]}: {_fmt(v)}"
+            text = tick_text(totals[i]) if j == len(drawn) - 1 else ""
+            title_ = f"{label} · {series[s]}: {tick_text(v)}"
             chart.marks.append(Mark(x, y0 + 4, max(w, 1), ROW - 9, s, title_, text))
             x += w
-    chart.grid = [(LABEL_WIDTH + plot * t / top, _fmt(t)) for t in _ticks(top)]
+    chart.grid = [(LABEL_WIDTH + plot * t / top, tick_text(t)) for t in axis_ticks(top)]
     return chart

@@ -18,8 +18,9 @@ from closeloop.core.money import base_currency
 
 from . import services
 from .choices import TargetMetric
+from .filters import month_start
 from .forms import TargetsForm, parse_month
-from .selectors import month_start, sales_target_month, sales_target_reps
+from .selectors import sales_target_month, sales_target_reps
 
 
 @login_required

@@ -116,14 +116,6 @@ def stage_times(*, user: Any, filters: ReportFilters) -> list[tuple[Stage, dict[
     ]
 
 
-def _months(first: dt.date, last: dt.date) -> list[dt.date]:
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    return months
-
-
 def _cycle_rows_by_month(qs: Any, period: Any) -> list[dict[str, Any]]:
     """(month, status, tenths, n) rows. PostgreSQL truncates months natively in one GROUP BY;
     SQLite would call a Python function on every row, so there each month is its own range
@@ -170,7 +162,7 @@ def cycle_by_month(
         return []
     return [
         (month, {status: found.get((month, status), Durations()) for status, _ in OUTCOMES})
-        for month in _months(first, last)
+        for month in months_between(first, last)
     ]
 
 

@@ -32,7 +32,7 @@ from closeloop.pipeline.models import Stage
 
 from ..charts import column_chart
 from ..choices import PeriodPreset
-from ..filters import DEFAULT_PRESET, Period, ReportFilters, period_of, report_facts
+from ..filters import DEFAULT_PRESET, Period, ReportFilters, month_start, period_of, report_facts
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import Rate
 from .funnel import stage_masks
@@ -41,12 +41,6 @@ MIN_CLOSED = 30  # closed deals needed before the win chance from history is tru
 FORECAST_MONTHS = 6  # months shown when the period does not say which
 CENT = Decimal("0.01")
 OVERDUE, NO_DATE = "Overdue", "No date"
-
-
-def _month(day: dt.date, ahead: int = 0) -> dt.date:
-    """The first day of the month `ahead` months after `day`'s month."""
-    index = day.year * 12 + day.month - 1 + ahead
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ def forecast_window(period: Period, today: dt.date) -> Window:
     if period.preset == PeriodPreset.ALL:
         return Window(today, None, False)
     if period.preset == DEFAULT_PRESET or (period.last is not None and period.last < today):
-        return Window(today, _month(today, FORECAST_MONTHS) - dt.timedelta(days=1), True)
+        return Window(today, month_start(today, FORECAST_MONTHS) - dt.timedelta(days=1), True)
     first = max(period.first or today, today)
     return Window(first, period.last, False)
 
@@ -228,11 +222,11 @@ def forecast_build(*, user: Any, filters: ReportFilters, today: dt.date | None =
         buckets.setdefault(key, Bucket(key)).add(part)
         stage_buckets[row["stage_id"]].add(part)
     ordered = [buckets[OVERDUE]]
-    month = _month(window.first)
+    month = month_start(window.first)
     while month <= latest:
         label = month.strftime("%Y-%m")
         ordered.append(buckets.get(label) or Bucket(label))
-        month = _month(month, 1)
+        month = month_start(month, 1)
     ordered.append(buckets.get(NO_DATE) or Bucket(NO_DATE))
     return Forecast(window, currency, closed, basis, chances, ordered, stage_buckets, other)
 

@@ -30,18 +30,12 @@ from closeloop.pipeline.choices import DealStatus
 
 from ..charts import line_chart
 from ..choices import PeriodPreset
-from ..filters import Period, ReportFilters, report_facts
+from ..filters import Period, ReportFilters, month_start, report_facts
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import Rate
 
 TREND_MONTHS = 6
 CENT = Decimal("0.01")
-
-
-def _month(day: dt.date, ahead: int = 0) -> dt.date:
-    """The first day of the month `ahead` months after `day`'s month."""
-    index = day.year * 12 + day.month - 1 + ahead
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -158,12 +152,12 @@ def velocity_of(
 def trend_months(period: Period, today: dt.date) -> list[Period]:
     """The six calendar months up to the period's last month (at the latest this month)."""
     last = min(period.last, today) if period.last else today
-    first = _month(last, 1 - TREND_MONTHS)
+    first = month_start(last, 1 - TREND_MONTHS)
     return [
         Period(
             PeriodPreset.CUSTOM,
-            _month(first, i),
-            _month(first, i + 1) - dt.timedelta(days=1),
+            month_start(first, i),
+            month_start(first, i + 1) - dt.timedelta(days=1),
         )
         for i in range(TREND_MONTHS)
     ]
