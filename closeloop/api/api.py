@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from closeloop.core.exceptions import DomainError
-
 from .auth import TokenAuth
+from .errors import error_handlers_install
 from .leads import router as leads_router
 
 api = NinjaAPI(
@@ -19,12 +17,6 @@ api = NinjaAPI(
 )
 
 
-@api.exception_handler(DomainError)
-def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    """Rules a caller broke come back as 409 (duplicates) or 400, with the readable message."""
-    status = 409 if exc.message.startswith("A duplicate") else 400
-    return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=status)
-
-
+error_handlers_install(api)
 api.add_router("/leads", leads_router)
 api.add_router("/coupons", "closeloop.api.coupons.router")

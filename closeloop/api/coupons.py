@@ -3,7 +3,8 @@
 Statuses: 201 redeemed; 400 the input is wrong for this coupon (order value, currency, minimum
 order, a deal of another customer); 409 the coupon cannot be used (withdrawn, expired, used up,
 another customer's, already used by this customer); 404 no such code, or a customer or deal the
-token's user may not see (told apart from nothing). Every refusal carries `detail` and `field`.
+token's user may not see (told apart from nothing). Every refusal is the API's error shape
+(`code`, `message`, `fields`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
 from closeloop.aftersales.coupon_selectors import customer_deals
 from closeloop.aftersales.coupons import coupon_code_clean, coupon_redeem, coupon_validate
@@ -24,12 +24,9 @@ from closeloop.people.models import Contact, Organization
 from closeloop.people.selectors import contact_get, organization_get
 from closeloop.pipeline.models import Deal
 
+from .errors import ERRORS, WRITE_ERRORS, ApiError, not_found
+
 router = Router(tags=["coupons"])
-
-
-class RefusalOut(Schema):
-    detail: str
-    field: str | None = None
 
 
 class CheckOut(Schema):
@@ -87,27 +84,27 @@ def _customer(
     if contact_id is not None:
         contact = contact_get(user=request.user, pk=contact_id)
         if contact is None:
-            raise HttpError(404, "Not found")
+            raise not_found()
     if organization_id is not None:
         organization = organization_get(user=request.user, pk=organization_id)
         if organization is None:
-            raise HttpError(404, "Not found")
+            raise not_found()
     if contact and organization and contact.organization_id != organization.pk:
         raise DomainError("This contact is not of this organization.", field="organization_id")
     return contact, organization
 
 
-def _refusal(code: str, error: DomainError) -> Status[Any]:
-    body = {"detail": error.message, "field": error.field}
+def _refusal(code: str, error: DomainError) -> ApiError:
+    fields = {error.field: error.message} if error.field else {}
+    status = 400
     if error.field == "code":
-        exists = Coupon.objects.filter(code=coupon_code_clean(code)).exists()
-        return Status(409 if exists else 404, body)
-    return Status(400, body)
+        status = 409 if Coupon.objects.filter(code=coupon_code_clean(code)).exists() else 404
+    return ApiError(status, error.message, fields=fields)
 
 
 @router.get(
     "/{code}",
-    response={200: CheckOut, 404: RefusalOut},
+    response={200: CheckOut, **ERRORS},
     summary="Check a coupon for an order",
 )
 def check_coupon(request: HttpRequest, code: str, query: Query[CheckQuery]) -> Any:
@@ -123,7 +120,7 @@ def check_coupon(request: HttpRequest, code: str, query: Query[CheckQuery]) -> A
     )
     coupon = check.coupon
     if coupon is None:
-        return Status(404, {"detail": check.reason, "field": "code"})
+        raise ApiError(404, check.reason, fields={"code": check.reason})
     return {
         "code": coupon.code,
         "ok": check.ok,
@@ -140,7 +137,7 @@ def check_coupon(request: HttpRequest, code: str, query: Query[CheckQuery]) -> A
 
 @router.post(
     "/{code}/redeem",
-    response={201: RedemptionOut, 400: RefusalOut, 404: RefusalOut, 409: RefusalOut},
+    response={201: RedemptionOut, **WRITE_ERRORS},
     summary="Redeem a coupon",
 )
 def redeem_coupon(request: HttpRequest, code: str, payload: RedeemIn) -> Status[Any]:
@@ -152,7 +149,7 @@ def redeem_coupon(request: HttpRequest, code: str, payload: RedeemIn) -> Status[
     deal = None
     if payload.deal_id is not None:
         if not Deal.objects.visible_to(request.user).filter(pk=payload.deal_id).exists():
-            raise HttpError(404, "Not found")
+            raise not_found()
         deals = customer_deals(user=request.user, contact=contact, organization=organization)
         deal = deals.filter(pk=payload.deal_id).first()
         if deal is None:
@@ -169,7 +166,7 @@ def redeem_coupon(request: HttpRequest, code: str, payload: RedeemIn) -> Status[
             note=payload.note,
         )
     except DomainError as error:
-        return _refusal(code, error)
+        raise _refusal(code, error) from error
     coupon = Coupon.objects.get(pk=redemption.coupon_id)
     return Status(
         201,

@@ -7,22 +7,31 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import EmailStr
 
 from closeloop.accounts.models import User
 from closeloop.core.exceptions import DomainError
 from closeloop.leads.choices import LeadStatus
-from closeloop.leads.models import Campaign, DisqualifyReason, Lead
+from closeloop.leads.models import Campaign, DisqualifyReason, Lead, Source
 from closeloop.leads.qualification import lead_disqualify, lead_nurture, lead_qualify
-from closeloop.leads.selectors import lead_get, source_named
-from closeloop.leads.services import LeadInput, lead_create
+from closeloop.leads.selectors import LeadFilters, lead_get, lead_list, source_named
+from closeloop.leads.services import LEAD_EDITABLE, LeadInput, lead_create, lead_trash, lead_update
 from closeloop.people.selectors import contact_queryset, organization_queryset
 from closeloop.pipeline.models import Pipeline, Stage
 from closeloop.pipeline.selectors import pipeline_default
 
+from .errors import ERRORS, WRITE_ERRORS, field_error, not_found
+from .lists import ListQuery, Page, page_of
+
 router = Router(tags=["leads"])
+
+
+def _visible_lead(request: HttpRequest, lead_id: int) -> Lead:
+    lead = lead_get(user=request.user, pk=lead_id)
+    if lead is None:
+        raise not_found("lead")
+    return lead
 
 
 class LeadIn(Schema):
@@ -79,6 +88,7 @@ class LeadOut(Schema):
     consent_method: str
     external_id: str
     created_at: dt.datetime
+    updated_at: dt.datetime
     likely_duplicates: list[str] = []
 
     @staticmethod
@@ -90,27 +100,93 @@ class LeadOut(Schema):
         return obj.owner.email if obj.owner else None
 
 
-def _input(payload: LeadIn, user: Any) -> LeadInput:
-    source = source_named(payload.source)
+def _source(name: str) -> Source:
+    source = source_named(name)
     if source is None:
-        raise HttpError(400, f"Unknown source “{payload.source}”.")
-    campaign = None
-    if payload.campaign_id is not None:
-        campaign = Campaign.objects.filter(pk=payload.campaign_id).first()
-        if campaign is None:
-            raise HttpError(400, f"Unknown campaign id {payload.campaign_id}.")
-    owner = user
-    if payload.owner_email:
-        owner = User.objects.filter(email__iexact=payload.owner_email, is_active=True).first()
-        if owner is None:
-            raise HttpError(400, f"No active user with the email {payload.owner_email}.")
+        raise field_error("source", f"Unknown source “{name}”.")
+    return source
+
+
+def _campaign(pk: int | None) -> Campaign | None:
+    if pk is None:
+        return None
+    campaign = Campaign.objects.filter(pk=pk).first()
+    if campaign is None:
+        raise field_error("campaign_id", f"Unknown campaign id {pk}.")
+    return campaign
+
+
+def _owner(email: str) -> User:
+    owner = User.objects.filter(email__iexact=email, is_active=True).first()
+    if owner is None:
+        raise field_error("owner_email", f"No active user with the email {email}.")
+    return owner
+
+
+def _input(payload: LeadIn, user: Any) -> LeadInput:
     values = payload.dict(exclude={"source", "campaign_id", "owner_email", "email"})
     return LeadInput(
-        **values, email=str(payload.email or ""), source=source, campaign=campaign, owner=owner
+        **values,
+        email=str(payload.email or ""),
+        source=_source(payload.source),
+        campaign=_campaign(payload.campaign_id),
+        owner=_owner(payload.owner_email) if payload.owner_email else user,
     )
 
 
-@router.post("", response={201: LeadOut}, summary="Create a lead")
+class LeadListQuery(ListQuery):
+    q: str = Field("", max_length=200, description="part of a name, email or company")
+    status: LeadStatus | None = None
+    source_id: int | None = None
+    campaign_id: int | None = None
+    owner_id: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+
+class LeadPatch(Schema):
+    """Only the fields sent change; the rest keep their values."""
+
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=60)
+    job_title: str | None = Field(None, max_length=150)
+    company_name: str | None = Field(None, max_length=200)
+    company_domain: str | None = Field(None, max_length=200)
+    website: str | None = Field(None, max_length=300)
+    company_size: str | None = Field(None, max_length=30)
+    industry: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=2)
+    status: LeadStatus | None = Field(None, description="between the open statuses only")
+    source: str | None = None
+    campaign_id: int | None = None
+    owner_email: str | None = None
+    marketing_consent: bool | None = None
+    consent_method: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=100_000)
+    external_id: str | None = Field(None, max_length=100)
+
+
+LEAD_ORDERINGS = ("created_at", "updated_at", "last_name", "score")
+
+
+@router.get("", response={200: Page[LeadOut], **ERRORS}, summary="List leads")
+def list_leads(request: HttpRequest, query: Query[LeadListQuery]) -> dict[str, Any]:
+    """The leads the token's user may see, newest first unless `ordering` says otherwise."""
+    filters = LeadFilters(
+        q=query.q.strip(),
+        status=query.status,
+        source_id=query.source_id,
+        campaign_id=query.campaign_id,
+        owner_id=query.owner_id,
+        created_from=query.created_from,
+        created_to=query.created_to,
+    )
+    return page_of(lead_list(user=request.user, filters=filters), query, orderings=LEAD_ORDERINGS)
+
+
+@router.post("", response={201: LeadOut, **WRITE_ERRORS}, summary="Create a lead")
 def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
     """Create a lead. An existing lead or contact with the same email or phone answers 409."""
     if payload.marketing_consent and not payload.consent_method:
@@ -122,23 +198,39 @@ def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
     return Status(201, lead)
 
 
-@router.get("/{lead_id}", response=LeadOut, summary="Read a lead")
+@router.get("/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Read a lead")
 def read_lead(request: HttpRequest, lead_id: int) -> Lead:
     """One lead the token's user may see; others answer 404."""
-    lead = lead_get(user=request.user, pk=lead_id)
-    if lead is None:
-        raise HttpError(404, "Not found")
-    return lead
+    return _visible_lead(request, lead_id)
+
+
+@router.patch("/{lead_id}", response={200: LeadOut, **WRITE_ERRORS}, summary="Change a lead")
+def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
+    """Change the fields sent, with the same checks as the lead's page (duplicates answer 409)."""
+    lead = _visible_lead(request, lead_id)
+    sent = payload.dict(exclude_unset=True)
+    values = {name: getattr(lead, name) for name in LEAD_EDITABLE}
+    values.update({k: v for k, v in sent.items() if k in values and v is not None})
+    if "email" in sent:
+        values["email"] = str(sent["email"] or "")
+    if sent.get("source") is not None:
+        values["source"] = _source(sent["source"])
+    if "campaign_id" in sent:
+        values["campaign"] = _campaign(sent["campaign_id"])
+    if sent.get("owner_email") is not None:
+        values["owner"] = _owner(sent["owner_email"])
+    lead_update(actor=request.user, lead=lead, data=LeadInput(**values))
+    return _visible_lead(request, lead_id)
+
+
+@router.delete("/{lead_id}", response={204: None, **WRITE_ERRORS}, summary="Trash a lead")
+def delete_lead(request: HttpRequest, lead_id: int) -> Status[None]:
+    """Move the lead to the trash (restorable from the trash page until it is purged)."""
+    lead_trash(actor=request.user, lead=_visible_lead(request, lead_id))
+    return Status(204, None)
 
 
 # The three outcomes ---------------------------------------------------------------------------
-
-
-def _visible_lead(request: HttpRequest, lead_id: int) -> Lead:
-    lead = lead_get(user=request.user, pk=lead_id)
-    if lead is None:
-        raise HttpError(404, "Not found")
-    return lead
 
 
 class QualifyIn(Schema):
@@ -182,7 +274,9 @@ def _record(model: Any, pk: int | None, visible: Any, field: str) -> Any:
     return obj
 
 
-@router.post("/{lead_id}/qualify", response={201: QualifyOut}, summary="Qualify a lead")
+@router.post(
+    "/{lead_id}/qualify", response={201: QualifyOut, **WRITE_ERRORS}, summary="Qualify a lead"
+)
 def qualify_lead(request: HttpRequest, lead_id: int, payload: QualifyIn) -> Status[Any]:
     """Turn an open lead into a deal (with the same rules as the lead page)."""
     lead = _visible_lead(request, lead_id)
@@ -223,7 +317,9 @@ def qualify_lead(request: HttpRequest, lead_id: int, payload: QualifyIn) -> Stat
     )
 
 
-@router.post("/{lead_id}/nurture", response=LeadOut, summary="Nurture a lead")
+@router.post(
+    "/{lead_id}/nurture", response={200: LeadOut, **WRITE_ERRORS}, summary="Nurture a lead"
+)
 def nurture_lead(request: HttpRequest, lead_id: int, payload: NurtureIn) -> Lead:
     """Park an open lead until `until`; it returns to its owner's inbox by itself."""
     lead = _visible_lead(request, lead_id)
@@ -237,7 +333,9 @@ def nurture_lead(request: HttpRequest, lead_id: int, payload: NurtureIn) -> Lead
     return _visible_lead(request, lead_id)
 
 
-@router.post("/{lead_id}/disqualify", response=LeadOut, summary="Discard a lead")
+@router.post(
+    "/{lead_id}/disqualify", response={200: LeadOut, **WRITE_ERRORS}, summary="Discard a lead"
+)
 def disqualify_lead(request: HttpRequest, lead_id: int, payload: DisqualifyIn) -> Lead:
     """Discard an open lead for a reason from the workspace's list."""
     lead = _visible_lead(request, lead_id)

@@ -5,3 +5,10 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class ConflictError(DomainError):
+    """The change collides with the current state: a stale version or a duplicate record.
+
+    Pages show it like any DomainError; the API answers 409 so a client knows to re-read.
+    """

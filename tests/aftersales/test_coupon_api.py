@@ -125,8 +125,8 @@ def test_refusals_carry_the_reason_and_field(refusals, token, code, payload, sta
     body = {"order_value": "100", "currency": "EUR", "contact_id": refusals.pk, **payload}
     response = _post(token, code, body)
     assert response.status_code == status, response.content
-    assert response.json()["field"] == field
-    assert response.json()["detail"].startswith(detail)
+    assert field in response.json()["fields"]
+    assert response.json()["message"].startswith(detail)
     assert not CouponRedemption.objects.exists()
 
 
@@ -136,7 +136,7 @@ def test_the_customer_may_use_it_only_once(token, rep, lena):
     assert _post(token, coupon.code, body).status_code == 201
     second = _post(token, coupon.code, body)
     assert second.status_code == 409
-    assert second.json()["detail"] == "This customer has already used this coupon."
+    assert second.json()["message"] == "This customer has already used this coupon."
 
 
 def test_a_hidden_customer_or_deal_is_404(token, rep, admin, lena, olaf):
@@ -153,8 +153,8 @@ def test_a_hidden_customer_or_deal_is_404(token, rep, admin, lena, olaf):
     foreign = _post(token, "OPEN", {"order_value": 10, "contact_id": lena.pk,
                                     "deal_id": other_deal.pk})  # fmt: skip
     assert foreign.status_code == 400
-    assert foreign.json() == {"detail": "This deal belongs to another customer.",
-                              "field": "deal_id"}  # fmt: skip
+    message = "This deal belongs to another customer."
+    assert foreign.json() == {"code": "invalid", "message": message, "fields": {"deal_id": message}}
     assert not CouponRedemption.objects.exists()
 
 

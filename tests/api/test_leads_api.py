@@ -58,8 +58,8 @@ def test_duplicate_email_answers_409_and_creates_nothing(token, rep):
     lead_create(actor=rep, data=LeadInput(email="dup@example.com", last_name="First"))
     response = _post(token, {"email": "DUP@example.com", "last_name": "Second"})
     assert response.status_code == 409
-    assert "A duplicate" in response.json()["detail"]
-    assert response.json()["field"] == "email"
+    assert "A duplicate" in response.json()["message"]
+    assert "email" in response.json()["fields"]
     assert Lead.objects.count() == 1
 
 
@@ -82,7 +82,7 @@ def test_bad_input_is_named(token, payload, fragment):
 def test_a_lead_without_any_identity_is_refused(token):
     response = _post(token, {"job_title": "CEO"})
     assert response.status_code == 400
-    assert "needs at least a name" in response.json()["detail"]
+    assert "needs at least a name" in response.json()["message"]
 
 
 def test_no_token_bad_token_revoked_token_are_401(rep):

@@ -16,7 +16,7 @@ from closeloop.accounts.selectors import workspace_settings
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.people.models import Contact, Organization
 from closeloop.people.selectors import contact_queryset, organization_queryset
 from closeloop.people.services import EmailInput, PhoneInput, contact_create, organization_create
@@ -108,7 +108,7 @@ def _resolve_contact(
         visible = actor is None or contact_queryset(user=actor).filter(pk=duplicate.pk).exists()
         where = f"contact “{duplicate.full_name}”" if visible else "a contact you cannot see"
         if choice == "new" or not visible:
-            raise DomainError(
+            raise ConflictError(
                 f"A duplicate: {where} has this lead's email or phone. Link to it instead"
                 + ("." if visible else " (ask its owner)."),
                 field="contact",
@@ -151,7 +151,7 @@ def _resolve_organization(
         existing = Organization.objects.filter(domain=lead.company_domain).order_by("pk").first()
     if existing is not None:
         if choice == "new":
-            raise DomainError(
+            raise ConflictError(
                 f"A duplicate: the organization “{existing.name}” has this lead's company"
                 " domain. Link to it instead.",
                 field="organization",

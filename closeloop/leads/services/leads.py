@@ -12,7 +12,7 @@ from closeloop.accounts.actors import acting_user
 from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.people.models import Organization
 from closeloop.people.phones import normalize_phone
 
@@ -92,7 +92,7 @@ def lead_create(
     phone_e164 = normalize_phone(data.phone)
     exact = find_exact(email=data.email, phone_e164=phone_e164)
     if exact is not None and not allow_exact_duplicate:
-        raise DomainError(_duplicate_message(exact, actor), field=exact.field or "email")
+        raise ConflictError(_duplicate_message(exact, actor), field=exact.field or "email")
     lead = _build_lead(data, actor=actor, batch=batch)
     lead.save()
     likely = find_likely(
@@ -125,7 +125,7 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
         email=data.email, phone_e164=normalize_phone(data.phone), exclude_lead_id=current.pk
     )
     if exact is not None:
-        raise DomainError(_duplicate_message(exact, actor), field=exact.field or "email")
+        raise ConflictError(_duplicate_message(exact, actor), field=exact.field or "email")
     if data.status != current.status and not {data.status, current.status} <= set(
         OPEN_LEAD_STATUSES
     ):

@@ -14,7 +14,7 @@ from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
 from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import Contact, Organization
@@ -56,7 +56,7 @@ def _lock(deal: Deal, *, actor: Any, expected_version: int | None) -> Deal:
     """
     current = lock_visible(Deal, deal.pk, actor)
     if expected_version is not None and current.version != expected_version:
-        raise DomainError(
+        raise ConflictError(
             f"“{current.title}” was changed by someone else since you opened it. "
             "Reload to see the latest version, then try again."
         )

@@ -13,7 +13,7 @@ from django.db import transaction
 from closeloop.accounts.actors import acting_user
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 
 from ..choices import ApprovalState, ProposalStatus
 from ..models import DiscountLimit, LineItem, Proposal, ProposalTemplate
@@ -30,7 +30,7 @@ def proposal_lock(
     """The proposal, locked for this transaction; a stale copy or a closed proposal is refused."""
     current = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if expected_version is not None and current.version != expected_version:
-        raise DomainError(
+        raise ConflictError(
             "Someone else changed this proposal since you opened it; reload to see their change."
         )
     if editing and current.status not in EDITABLE:
