@@ -75,8 +75,8 @@ def field_error(field: str, message: str, status: int = 400) -> ApiError:
 
 
 # Common responses for the OpenAPI spec: what any authenticated endpoint may answer.
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 422, 429)}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
 
 
 def _location(loc: list[Any] | tuple[Any, ...]) -> str:
