@@ -21,7 +21,6 @@ from closeloop.pipeline.services.setup import workspace_defaults_ensure
 from config.wsgi import application
 from tests.factories import ContactFactory, DealFactory, OrganizationFactory
 
-
 # What the issue asks: never a 5xx, and every answer as the spec describes it (its status code
 # declared, its content type and its body matching). Lax parsing (pydantic accepts 0 for false)
 # is not treated as a failure.
