@@ -28,3 +28,4 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 api.add_router("/leads", leads_router)
 api.add_router("/coupons", "closeloop.api.coupons.router")
+api.add_router("/webhooks", "closeloop.api.webhooks.router")
