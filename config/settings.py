@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "closeloop.proposals",
     "closeloop.analytics",
     "closeloop.aftersales",
+    "closeloop.integrations",
     "closeloop.api",
 ]
 

@@ -9,6 +9,7 @@ export and API call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
@@ -66,3 +67,42 @@ def lock_visible(model: Any, pk: int, actor: Any) -> Any:
             f"This {model._meta.verbose_name} does not exist or is not visible to you."
         )
     return obj
+
+
+def teammates_of(user_ids: list[int]) -> dict[int, set[int]]:
+    """For each user id, the ids of the users who share a team with them (two queries)."""
+    from .models import User
+
+    membership = User.teams.through.objects
+    teams_of: dict[int, set[int]] = {pk: set() for pk in user_ids}
+    for user_id, team_id in membership.filter(user_id__in=user_ids).values_list(
+        "user_id", "team_id"
+    ):
+        teams_of[user_id].add(team_id)
+    members: dict[int, set[int]] = {}
+    all_teams = set().union(*teams_of.values()) if teams_of else set()
+    for team_id, member_id in membership.filter(team_id__in=all_teams).values_list(
+        "team_id", "user_id"
+    ):
+        members.setdefault(team_id, set()).add(member_id)
+    return {
+        pk: set().union(*(members.get(t, set()) for t in teams)) for pk, teams in teams_of.items()
+    }
+
+
+def owner_visible(user: Any, owner_id: int | None, teammate_ids: Callable[[], set[int]]) -> bool:
+    """`owner_filter` decided for one record's owner in Python, for checks across many users
+    (webhook subscribers) where a query per user would cost too much; `teammate_ids()` is called
+    only when the answer depends on the user's teams."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    from .selectors import workspace_settings
+
+    sharing = workspace_settings().rep_visibility
+    if sharing == RepVisibility.ALL or owner_id is None or owner_id == user.pk:
+        return True
+    if user.role == Role.MANAGER or sharing == RepVisibility.TEAM:
+        return owner_id in teammate_ids()
+    return False

@@ -25,6 +25,8 @@ from django.utils import timezone
 from closeloop.accounts.actors import acting_user
 from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
+from closeloop.integrations.payloads import coupon_redemption_data
+from closeloop.integrations.services import webhook_event_emit
 from closeloop.people.models import Contact, Organization
 from closeloop.pipeline.models import Deal
 from closeloop.proposals.pricing import money_round
@@ -290,6 +292,12 @@ def coupon_redeem(
         contact=contact,
         organization=organization,
         deal=deal,
+    )
+    customer = [r.owner_id for r in (contact, organization, deal) if r is not None]
+    webhook_event_emit(
+        name="coupon.redeemed",
+        payload=coupon_redemption_data(redemption),
+        owners=customer or [None],  # a campaign code names no customer: everyone's to see
     )
     return redemption
 

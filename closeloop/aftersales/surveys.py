@@ -24,6 +24,8 @@ from closeloop.activities.choices import ActivityKind
 from closeloop.activities.services import activity_create, activity_schedule, notification_create
 from closeloop.core.exceptions import DomainError
 from closeloop.core.links import absolute_url
+from closeloop.integrations.payloads import survey_answer_data
+from closeloop.integrations.services import webhook_event_emit
 from closeloop.messaging.html_mail import text_to_html
 from closeloop.messaging.merge import (
     merge_check,
@@ -369,6 +371,11 @@ def survey_answer(
         _service_task(invite, response)
     if is_promoter(survey.kind, value) and response.thanked_at is None:
         _thank(invite, response)
+    webhook_event_emit(
+        name="survey.answered",
+        payload=survey_answer_data(invite, response),
+        owners=[invite.owner_id],
+    )
     return response
 
 

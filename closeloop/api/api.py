@@ -20,3 +20,4 @@ api = NinjaAPI(
 error_handlers_install(api)
 api.add_router("/leads", leads_router)
 api.add_router("/coupons", "closeloop.api.coupons.router")
+api.add_router("/webhooks", "closeloop.api.webhooks.router")

@@ -80,4 +80,5 @@ urlpatterns = [
     path("follow-up-plans/", include("closeloop.aftersales.plans_settings_urls")),
     path("surveys/", include("closeloop.aftersales.survey_settings_urls")),
     path("referrals/", referral_views.referral_settings_view, name="referrals"),
+    path("webhooks/", include("closeloop.integrations.urls")),
 ]

@@ -17,6 +17,8 @@ from closeloop.accounts.actors import acting_user
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.core.exceptions import DomainError
+from closeloop.integrations.payloads import contact_merge_data
+from closeloop.integrations.services import webhook_event_emit
 from closeloop.people.models import Contact, ContactEmail, ContactPhone
 from closeloop.pipeline.models import Deal
 
@@ -244,4 +246,7 @@ def contact_merge(
     )
     _record(actor=actor, winner=winner, loser=loser, taken=taken, moved=moved)
     _trash(loser, actor, now)
+    webhook_event_emit(
+        name="contact.merged", payload=contact_merge_data(winner, loser), owners=[winner.owner_id]
+    )
     return winner

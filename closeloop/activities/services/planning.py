@@ -20,6 +20,8 @@ from closeloop.accounts.choices import Role
 from closeloop.accounts.models import User
 from closeloop.core.exceptions import DomainError
 from closeloop.core.zones import zone_clean
+from closeloop.integrations.payloads import activity_data
+from closeloop.integrations.services import webhook_event_emit
 
 from ..choices import MEETING_KINDS, PLANNED_KINDS, ActivityKind, ActivityOutcome
 from ..models import Activity, ActivityAttendee
@@ -314,7 +316,24 @@ def activity_complete(
     activity.save(update_fields=fields)
     label = f" ({activity.get_outcome_display().lower()})" if outcome else ""
     _log(activity, actor=actor, subject=f"Done{label}: {activity.subject}", body=notes)
+    webhook_event_emit(
+        name="activity.completed", payload=activity_data(activity), owners=_seen_with(activity)
+    )
     return activity
+
+
+def _seen_with(activity: Activity) -> list[int | None]:
+    """Whose records an activity is seen with (the rule of `activity_visible_to`): its owner's,
+    and its deal's, else its lead's, contact's or organization's."""
+    records: list[Any] = (
+        [activity.deal]
+        if activity.deal_id
+        else [r for r in (activity.lead, activity.contact, activity.organization) if r is not None]
+    )
+    owners: list[int | None] = [r.owner_id for r in records]
+    if activity.owner_id is not None or not owners:
+        owners.append(activity.owner_id)
+    return owners
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
 from closeloop.core.exceptions import ConflictError, DomainError
+from closeloop.integrations.services import lead_event_emit
 from closeloop.people.models import Contact, Organization
 from closeloop.people.selectors import contact_queryset, organization_queryset
 from closeloop.people.services import EmailInput, PhoneInput, contact_create, organization_create
@@ -284,6 +285,7 @@ def lead_qualify(
         + "".join(f"; {m}" for m in made if m)
         + (f". Override: {override_reason}" if override_reason else "."),
     )
+    lead_event_emit("lead.qualified", current, deal_id=deal.pk)
     return deal
 
 
@@ -339,6 +341,7 @@ def lead_nurture(
     if task.get_backend().supports_defer:
         # In the same transaction (database backend): the job exists exactly when the lead waits.
         task.enqueue(lead_id=current.pk)
+    lead_event_emit("lead.nurtured", current, nurture_reason=reason)
     return current
 
 
@@ -359,6 +362,7 @@ def lead_disqualify(*, actor: Any, lead: Lead, reason: DisqualifyReason, note: s
     current.outcome_note = note
     current.save()
     _timeline(current, actor, "Discarded", reason.name + (f": {note}" if note else ""))
+    lead_event_emit("lead.disqualified", current, disqualify_reason=reason.name)
     return current
 
 
@@ -381,4 +385,5 @@ def lead_reopen(*, actor: Any, lead: Lead) -> Lead:
     current.disqualify_reason = None
     current.save()
     _timeline(current, actor, "Reopened", f"Was {was}; now {current.get_status_display().lower()}.")
+    lead_event_emit("lead.reopened", current)
     return current

@@ -13,6 +13,7 @@ from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.core.exceptions import ConflictError, DomainError
+from closeloop.integrations.services import lead_event_emit
 from closeloop.people.models import Organization
 from closeloop.people.phones import normalize_phone
 
@@ -113,6 +114,7 @@ def lead_create(
     )
     if lead.owner_id is None:
         lead_assign_auto(lead=lead)
+    lead_event_emit("lead.created", lead)
     return LeadResult(lead=lead, created=True, flagged=likely)
 
 

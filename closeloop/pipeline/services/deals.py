@@ -16,6 +16,7 @@ from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
 from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
+from closeloop.integrations.services import deal_event_emit
 from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import Contact, Organization
 
@@ -185,6 +186,7 @@ def deal_create(
     deal = Deal.objects.create(pipeline_id=stage.pipeline_id, stage=stage, **fields)
     _record(deal, actor=acting_user(actor), from_stage=None, from_status="", at=deal.created_at)
     deal_facts_refresh(deal_ids=[deal.pk])
+    deal_event_emit("deal.created", deal)
     return deal
 
 
@@ -245,6 +247,9 @@ def deal_move_to_stage(
         at=timezone.now(),
     )
     deal_facts_refresh(deal_ids=[deal.pk])
+    deal_event_emit(
+        "deal.stage_changed", deal, from_stage={"id": from_stage.pk, "name": from_stage.name}
+    )
     return deal
 
 
@@ -263,6 +268,7 @@ def deal_mark_won(*, actor: Any, deal: Deal, expected_version: int | None = None
     deal_facts_refresh(deal_ids=[deal.pk])
     for handler in DEAL_WON_HANDLERS.values():
         handler(actor=actor, deal=deal)
+    deal_event_emit("deal.won", deal)
     return deal
 
 
@@ -296,6 +302,7 @@ def deal_mark_lost(
         deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
     )
     deal_facts_refresh(deal_ids=[deal.pk])
+    deal_event_emit("deal.lost", deal, lost_note=deal.lost_note)
     return deal
 
 
@@ -321,6 +328,7 @@ def deal_reopen(*, actor: Any, deal: Deal, expected_version: int | None = None) 
         at=timezone.now(),
     )
     deal_facts_refresh(deal_ids=[deal.pk])
+    deal_event_emit("deal.reopened", deal, previous_status=previous)
     return deal
 
 

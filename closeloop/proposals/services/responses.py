@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from closeloop.activities.services import notification_create
 from closeloop.core.exceptions import DomainError
+from closeloop.integrations.services import proposal_event_emit
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.services import deal_mark_won, deal_update
 
@@ -184,6 +185,7 @@ def proposal_accept(
         title=f"{name} accepted “{proposal.title}” (v{version.number})",
         body=won,
     )
+    proposal_event_emit("proposal.accepted", proposal, version, accepted_by=name)
     return response
 
 
@@ -214,7 +216,7 @@ def proposal_decline(
     *, version: ProposalVersion, reason: str, visitor: Visitor
 ) -> ProposalResponse:
     """The customer declines the latest version, saying why."""
-    return _answer(
+    response = _answer(
         version=version,
         kind=ResponseKind.DECLINED,
         text=reason,
@@ -224,6 +226,9 @@ def proposal_decline(
         subject=f"Proposal v{version.number} declined: {{proposal.title}}",
         owner_title="“{proposal.title}” was declined",
     )
+    proposal = Proposal.objects.select_related("deal").get(pk=version.proposal_id)
+    proposal_event_emit("proposal.declined", proposal, version, reason=response.comment)
+    return response
 
 
 @transaction.atomic

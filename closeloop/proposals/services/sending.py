@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from closeloop.core.exceptions import DomainError
+from closeloop.integrations.services import proposal_event_emit
 from closeloop.messaging.services import AttachmentIn, message_queue
 from closeloop.pipeline.models import Deal, Stage
 from closeloop.pipeline.services import deal_move_to_stage
@@ -131,4 +132,5 @@ def proposal_send(
         body="\n".join(filter(None, [f"To {recipient}", version.note])),
     )
     _stage_automation(actor=actor, deal=proposal.deal, number=version.number)
+    proposal_event_emit("proposal.sent", proposal, version, sent_to=recipient)
     return version

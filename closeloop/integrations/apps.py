@@ -1,0 +1,20 @@
+import datetime as dt
+
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "closeloop.integrations"
+    label = "integrations"
+
+    def ready(self) -> None:
+        from closeloop.core.schedule import periodic_job_register
+
+        from .tasks import webhook_deliveries_sweep_task
+
+        # each attempt has its own delayed job; the sweep sends any whose job was lost
+        periodic_job_register(
+            "webhook_deliveries_sweep",
+            interval=lambda: dt.timedelta(minutes=5),
+            task=webhook_deliveries_sweep_task,
+        )
