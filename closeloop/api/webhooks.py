@@ -8,9 +8,9 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja import Field, Query, Router, Schema, Status
 
+from closeloop.integrations.choices import DeliveryState
 from closeloop.integrations.events import EVENT_TYPES
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
 from closeloop.integrations.selectors import (
@@ -27,8 +27,14 @@ from closeloop.integrations.services import (
     webhook_subscription_update,
 )
 
+from .errors import ERRORS, WRITE_ERRORS, not_found
+from .lists import ListQuery, Page, page_of
+
 router = Router(tags=["webhooks"])
-MAX_DELIVERIES = 100
+
+
+class DeliveryListQuery(ListQuery):
+    state: DeliveryState | None = None
 
 
 class EventTypeOut(Schema):
@@ -114,21 +120,33 @@ def _delivery_out(d: WebhookDelivery) -> dict[str, Any]:
 def _subscription(request: HttpRequest, pk: int) -> WebhookSubscription:
     found = webhook_subscription_get(user=request.user, pk=pk)
     if found is None:
-        raise HttpError(404, "Not found")
+        raise not_found("webhook subscription")
     return found
 
 
-@router.get("/events", response=list[EventTypeOut], summary="The event names to subscribe to")
+@router.get(
+    "/events",
+    response={200: list[EventTypeOut], **ERRORS},
+    summary="The event names to subscribe to",
+)
 def list_event_types(request: HttpRequest) -> Any:
     return [{"name": e.name, "description": e.description} for e in EVENT_TYPES]
 
 
-@router.get("", response=list[SubscriptionOut], summary="List webhook subscriptions")
-def list_subscriptions(request: HttpRequest) -> Any:
-    return [_subscription_out(request, s) for s in webhook_subscription_list(user=request.user)]
+@router.get(
+    "", response={200: Page[SubscriptionOut], **ERRORS}, summary="List webhook subscriptions"
+)
+def list_subscriptions(request: HttpRequest, query: Query[ListQuery]) -> Any:
+    page = page_of(
+        webhook_subscription_list(user=request.user), query, orderings=("created_at", "updated_at")
+    )
+    page["items"] = [_subscription_out(request, s) for s in page["items"]]
+    return page
 
 
-@router.post("", response={201: SubscriptionOut}, summary="Subscribe a URL to events")
+@router.post(
+    "", response={201: SubscriptionOut, **WRITE_ERRORS}, summary="Subscribe a URL to events"
+)
 def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
     subscription = webhook_subscription_create(
         actor=request.user, url=payload.url, events=payload.events, description=payload.description
@@ -136,12 +154,18 @@ def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
     return Status(201, _subscription_out(request, subscription))
 
 
-@router.get("/{subscription_id}", response=SubscriptionOut, summary="One subscription")
+@router.get(
+    "/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="One subscription"
+)
 def get_subscription(request: HttpRequest, subscription_id: int) -> Any:
     return _subscription_out(request, _subscription(request, subscription_id))
 
 
-@router.patch("/{subscription_id}", response=SubscriptionOut, summary="Change a subscription")
+@router.patch(
+    "/{subscription_id}",
+    response={200: SubscriptionOut, **WRITE_ERRORS},
+    summary="Change a subscription",
+)
 def update_subscription(
     request: HttpRequest, subscription_id: int, payload: SubscriptionPatch
 ) -> Any:
@@ -158,7 +182,9 @@ def update_subscription(
 
 
 @router.post(
-    "/{subscription_id}/rotate-secret", response=SubscriptionOut, summary="Replace the secret"
+    "/{subscription_id}/rotate-secret",
+    response={200: SubscriptionOut, **WRITE_ERRORS},
+    summary="Replace the secret",
 )
 def rotate_secret(request: HttpRequest, subscription_id: int) -> Any:
     current = _subscription(request, subscription_id)
@@ -166,7 +192,7 @@ def rotate_secret(request: HttpRequest, subscription_id: int) -> Any:
     return _subscription_out(request, rotated)
 
 
-@router.delete("/{subscription_id}", response={204: None}, summary="Delete a subscription")
+@router.delete("/{subscription_id}", response={204: None, **WRITE_ERRORS}, summary="Delete")
 def delete_subscription(request: HttpRequest, subscription_id: int) -> Any:
     webhook_subscription_delete(
         actor=request.user, subscription=_subscription(request, subscription_id)
@@ -176,24 +202,30 @@ def delete_subscription(request: HttpRequest, subscription_id: int) -> Any:
 
 @router.get(
     "/{subscription_id}/deliveries",
-    response=list[DeliveryOut],
+    response={200: Page[DeliveryOut], **ERRORS},
     summary="A subscription's delivery log, newest first",
 )
-def list_deliveries(request: HttpRequest, subscription_id: int, state: str = "") -> Any:
+def list_deliveries(
+    request: HttpRequest, subscription_id: int, query: Query[DeliveryListQuery]
+) -> Any:
     subscription = _subscription(request, subscription_id)
-    deliveries = webhook_deliveries(user=request.user, subscription=subscription, state=state)
-    return [_delivery_out(d) for d in deliveries[:MAX_DELIVERIES]]
+    deliveries = webhook_deliveries(
+        user=request.user, subscription=subscription, state=query.state or ""
+    )
+    page = page_of(deliveries, query, orderings=("created_at",), default="-created_at")
+    page["items"] = [_delivery_out(d) for d in page["items"]]
+    return page
 
 
 @router.post(
     "/deliveries/{delivery_id}/redeliver",
-    response={202: DeliveryOut},
+    response={202: DeliveryOut, **WRITE_ERRORS},
     summary="Send a delivery again now",
 )
 def redeliver(request: HttpRequest, delivery_id: int) -> Any:
     delivery = webhook_delivery_get(user=request.user, pk=delivery_id)
     if delivery is None:
-        raise HttpError(404, "Not found")
+        raise not_found("delivery")
     return Status(
         202, _delivery_out(webhook_delivery_redeliver(actor=request.user, delivery=delivery))
     )

@@ -35,7 +35,7 @@ def test_create_list_change_and_delete(rep):
     assert body["owner_email"] == "rep@example.com" and body["is_active"] is True
 
     listed = _call(rep, "get").json()
-    assert [s["id"] for s in listed] == [subscription.pk]
+    assert [s["id"] for s in listed["items"]] == [subscription.pk]
 
     changed = _call(
         rep,
@@ -55,12 +55,13 @@ def test_create_list_change_and_delete(rep):
 
 def test_bad_input_names_the_field(rep):
     response = _call(rep, "post", payload={"url": "file:///etc/passwd", "events": ["deal.won"]})
-    assert response.status_code == 400 and response.json()["field"] == "url"
+    assert response.status_code == 400 and "url" in response.json()["fields"]
     response = _call(
         rep, "post", payload={"url": "https://x.example.com", "events": ["deal.exploded"]}
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "Unknown event: deal.exploded.", "field": "events"}
+    message = "Unknown event: deal.exploded."
+    assert response.json() == {"code": "invalid", "message": message, "fields": {"events": message}}
 
 
 def test_another_users_subscription_is_a_404(rep, outsider, admin):
@@ -68,7 +69,7 @@ def test_another_users_subscription_is_a_404(rep, outsider, admin):
         actor=rep, url="https://rita.example.com/in", events=["deal.won"]
     )
     delivery = webhook_ping(actor=rep, subscription=subscription)
-    assert _call(outsider, "get").json() == []
+    assert _call(outsider, "get").json() == {"items": [], "next_cursor": None}
     for method, path in (
         ("get", f"/{subscription.pk}"),
         ("patch", f"/{subscription.pk}"),
@@ -94,7 +95,7 @@ def test_deliveries_and_redelivery(rep):
     with CaptureQueriesContext(connection) as queries:
         listed = client.get(
             f"{URL}/{subscription.pk}/deliveries", HTTP_AUTHORIZATION=f"Bearer {token}"
-        ).json()
+        ).json()["items"]
     assert len(queries) <= 5  # token, touch, subscription, deliveries with their events
     assert [d["id"] for d in listed] == [p.pk for p in reversed(pings)]
     assert listed[0]["event"] == "ping" and listed[0]["state"] == "pending"
