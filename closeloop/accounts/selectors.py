@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from closeloop.core.request_cache import remembered
 
@@ -32,6 +32,30 @@ def user_list(*, user: Any, include_inactive: bool = False) -> QuerySet[User]:
         return qs.none()
     condition = owner_filter(user, "pk")
     return qs if condition is None else qs.filter(condition | Q(pk=user.pk))
+
+
+def user_directory(
+    *,
+    user: Any,
+    q: str = "",
+    role: str | None = None,
+    team_id: int | None = None,
+    is_active: bool | None = None,
+) -> QuerySet[User]:
+    """Every user with their teams, for anyone signed in: they are who records can be assigned
+    to. Narrowed by part of the name or email, role, team and whether they are active."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return User.objects.none()
+    qs = User.objects.prefetch_related(Prefetch("teams", queryset=Team.objects.order_by("name")))
+    if q:
+        qs = qs.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+    if role:
+        qs = qs.filter(role=role)
+    if team_id:
+        qs = qs.filter(teams=team_id)
+    if is_active is not None:
+        qs = qs.filter(is_active=is_active)
+    return qs
 
 
 def team_list(*, user: Any) -> QuerySet[Team]:

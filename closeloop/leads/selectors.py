@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from closeloop.core.http import query_date, query_int
 
 from .choices import OPEN_LEAD_STATUSES, DuplicateState, LeadStatus
-from .models import Campaign, DuplicatePair, Lead, Source
+from .models import Campaign, DisqualifyReason, DuplicatePair, Lead, Source
 
 LEAD_SORTS = {
     "name": ("last_name", "first_name"),
@@ -120,6 +120,11 @@ def source_choices() -> QuerySet[Source]:
 
 def source_named(name: str) -> Source | None:
     return Source.objects.filter(name__iexact=name).first()
+
+
+def disqualify_reason_list() -> QuerySet[DisqualifyReason]:
+    """Every discard reason, retired ones too: a workspace list anyone signed in may read."""
+    return DisqualifyReason.objects.all()
 
 
 def campaign_list() -> QuerySet[Campaign]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -36,32 +38,62 @@ def contact_queryset(*, user: Any) -> QuerySet[Contact]:
     return Contact.objects.visible_to(user)
 
 
+@dataclass(frozen=True)
+class OrganizationFilters:
+    """What a list of organizations is narrowed to; every field is optional."""
+
+    q: str = ""
+    owner_id: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    """What a list of contacts is narrowed to; every field is optional."""
+
+    q: str = ""
+    organization_id: int | None = None
+    owner_id: int | None = None
+    marketing_consent: bool | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+
+def _created_between(qs: QuerySet[Any], start: dt.date | None, end: dt.date | None) -> QuerySet:
+    if start:
+        qs = qs.filter(created_at__date__gte=start)
+    if end:
+        qs = qs.filter(created_at__date__lte=end)
+    return qs
+
+
+def organization_search(*, user: Any, filters: OrganizationFilters) -> QuerySet[Organization]:
+    """Organizations `user` may see, by name or domain, owner and creation date (unordered)."""
+    qs = organization_queryset(user=user).select_related("owner")
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(domain__icontains=filters.q))
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    return _created_between(qs, filters.created_from, filters.created_to)
+
+
 def organization_list(
     *, user: Any, q: str = "", owner_id: int | None = None, sort: str = "name"
 ) -> QuerySet[Organization]:
     """Organizations for the list page: search by name or domain, filter by owner."""
-    qs = organization_queryset(user=user).select_related("owner")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(domain__icontains=q))
-    if owner_id:
-        qs = qs.filter(owner_id=owner_id)
+    qs = organization_search(user=user, filters=OrganizationFilters(q=q, owner_id=owner_id))
     qs = qs.annotate(
         contact_count=Count("contacts", filter=Q(contacts__deleted_at__isnull=True), distinct=True)
     )
     return qs.order_by(ORGANIZATION_SORTS.get(sort, "name"), "pk")
 
 
-def contact_list(
-    *,
-    user: Any,
-    q: str = "",
-    organization_id: int | None = None,
-    owner_id: int | None = None,
-    sort: str = "name",
-) -> QuerySet[Contact]:
-    """Contacts for the list page: search by name, email or phone; filter by organization, owner."""
+def contact_search(*, user: Any, filters: ContactFilters) -> QuerySet[Contact]:
+    """Contacts `user` may see, by name, email or phone, organization, owner, marketing consent
+    and creation date, with their emails and phones (unordered)."""
     qs = contact_queryset(user=user).select_related("organization", "owner")
-    if q:
+    if q := filters.q:
         match = (
             Q(first_name__icontains=q)
             | Q(last_name__icontains=q)
@@ -73,14 +105,30 @@ def contact_list(
         if e164 := normalize_phone(q):
             match |= Q(phones__e164=e164)
         qs = qs.filter(match).distinct()
-    if organization_id:
-        qs = qs.filter(organization_id=organization_id)
-    if owner_id:
-        qs = qs.filter(owner_id=owner_id)
-    qs = qs.prefetch_related(
+    if filters.organization_id:
+        qs = qs.filter(organization_id=filters.organization_id)
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.marketing_consent is not None:
+        qs = qs.filter(marketing_consent=filters.marketing_consent)
+    qs = _created_between(qs, filters.created_from, filters.created_to)
+    return qs.prefetch_related(
         Prefetch("emails", queryset=ContactEmail.objects.order_by("-is_primary", "pk")),
         Prefetch("phones", queryset=ContactPhone.objects.order_by("-is_primary", "pk")),
     )
+
+
+def contact_list(
+    *,
+    user: Any,
+    q: str = "",
+    organization_id: int | None = None,
+    owner_id: int | None = None,
+    sort: str = "name",
+) -> QuerySet[Contact]:
+    """Contacts for the list page: search by name, email or phone; filter by organization, owner."""
+    filters = ContactFilters(q=q, organization_id=organization_id, owner_id=owner_id)
+    qs = contact_search(user=user, filters=filters)
     return qs.order_by(CONTACT_SORTS.get(sort, "last_name"), "first_name", "pk")
 
 
@@ -98,6 +146,54 @@ def contact_get(*, user: Any, pk: int) -> Contact | None:
         .filter(pk=pk)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Another record that already has a value a new or changed one would take."""
+
+    pk: int
+    field: str
+    value: str
+
+
+def organization_duplicate(
+    *, name: str = "", domain: str = "", exclude_pk: int | None = None
+) -> Duplicate | None:
+    """Another organization (not trashed) with this domain, or this name in any case: what an
+    import skips as a duplicate. Every organization counts, seen by the caller or not."""
+    others = Organization.objects.all()
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if domain and (pk := others.filter(domain=domain).values_list("pk", flat=True).first()):
+        return Duplicate(pk, "domain", domain)
+    if name and (pk := others.filter(name__iexact=name).values_list("pk", flat=True).first()):
+        return Duplicate(pk, "name", name)
+    return None
+
+
+def contact_duplicate(
+    *, emails: list[str], phones_e164: list[str], exclude_pk: int | None = None
+) -> Duplicate | None:
+    """Another contact (not trashed) with one of these emails (lower-case) or phones (E.164):
+    what an import skips as a duplicate. Every contact counts, seen by the caller or not."""
+    other = Q(contact__deleted_at__isnull=True) & ~Q(contact_id=exclude_pk or 0)
+    checks = (
+        (ContactEmail, "email", "emails", emails),
+        (ContactPhone, "e164", "phones", phones_e164),
+    )
+    for model, column, field, values in checks:
+        values = [v for v in values if v]
+        if not values:
+            continue
+        row = (
+            model.objects.filter(other, **{f"{column}__in": values})
+            .values_list("contact_id", column)
+            .first()
+        )
+        if row:
+            return Duplicate(row[0], field, row[1])
+    return None
 
 
 def organization_trash(*, user: Any) -> QuerySet[Organization]:

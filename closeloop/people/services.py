@@ -12,13 +12,24 @@ from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
 from closeloop.accounts.visibility import lock_visible
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 
 from .models import Contact, ContactEmail, ContactPhone, Organization
 from .phones import normalize_phone
+from .selectors import (
+    Duplicate,
+    contact_duplicate,
+    contact_get,
+    organization_duplicate,
+    organization_get,
+)
 
+# the fields the pages' forms edit; the services also take an `external_id` (imports, the API)
 ORG_FIELDS = ("name", "domain", "website", "phone", "address", "industry", "size", "notes", "owner")
 CONTACT_FIELDS = ("first_name", "last_name", "job_title", "organization", "notes", "owner")
+ORG_SETTABLE = (*ORG_FIELDS, "external_id")
+CONTACT_SETTABLE = (*CONTACT_FIELDS, "external_id")
+DUPLICATE_LABELS = {"domain": "domain", "name": "name", "emails": "email", "phones": "phone"}
 
 
 @dataclass(frozen=True)
@@ -41,8 +52,24 @@ def _clean_domain(domain: str) -> str:
     return domain
 
 
+def _refuse_duplicate(duplicate: Duplicate | None, actor: Any, noun: str) -> None:
+    """A ConflictError naming the record that has the value, or only that one exists when the
+    actor may not see it (so no other owner's record is revealed)."""
+    if duplicate is None:
+        return
+    get = organization_get if noun == "organization" else contact_get
+    if actor is None or get(user=actor, pk=duplicate.pk) is not None:
+        where = f"{noun} #{duplicate.pk}"
+    else:
+        where = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} you cannot see (ask its owner)"
+    label = DUPLICATE_LABELS[duplicate.field]
+    raise ConflictError(
+        f"A duplicate: {where} has the {label} {duplicate.value}.", field=duplicate.field
+    )
+
+
 def _clean_org(fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - set(ORG_FIELDS)
+    unknown = set(fields) - set(ORG_SETTABLE)
     if unknown:
         raise DomainError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
     clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
@@ -54,18 +81,36 @@ def _clean_org(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def organization_create(*, actor: Any, name: str, **fields: Any) -> Organization:
-    """Add an organization; the creator owns it unless an owner is given."""
+def organization_create(
+    *, actor: Any, name: str, refuse_duplicates: bool = False, **fields: Any
+) -> Organization:
+    """Add an organization; the creator owns it unless an owner is given. With
+    `refuse_duplicates` (the API), one with the same domain or name is a ConflictError."""
     clean = _clean_org({"name": name, **fields})
+    if refuse_duplicates:
+        duplicate = organization_duplicate(name=clean["name"], domain=clean.get("domain", ""))
+        _refuse_duplicate(duplicate, actor, "organization")
     clean.setdefault("owner", acting_user(actor))
     return Organization.objects.create(**clean)
 
 
 @transaction.atomic
-def organization_update(*, actor: Any, organization: Organization, **fields: Any) -> Organization:
-    """Change an organization's fields."""
+def organization_update(
+    *, actor: Any, organization: Organization, refuse_duplicates: bool = False, **fields: Any
+) -> Organization:
+    """Change an organization's fields. With `refuse_duplicates` (the API), a new domain or name
+    that another organization has is a ConflictError; unchanged ones are never refused."""
     org = lock_visible(Organization, organization.pk, actor)
     clean = _clean_org(fields)
+    if refuse_duplicates:
+        name = clean.get("name", "")
+        domain = clean.get("domain", "")
+        duplicate = organization_duplicate(
+            name=name if name.lower() != org.name.lower() else "",
+            domain=domain if domain != org.domain else "",
+            exclude_pk=org.pk,
+        )
+        _refuse_duplicate(duplicate, actor, "organization")
     for name, value in clean.items():
         setattr(org, name, value)
     org.save()
@@ -157,8 +202,28 @@ def _flag_duplicates(contact: Contact) -> None:
     contact_duplicates_flag(contact=contact)
 
 
+def _refuse_contact_duplicate(
+    contact: Contact | None,
+    emails: list[EmailInput] | None,
+    phones: list[PhoneInput] | None,
+    actor: Any,
+) -> None:
+    """Refuse an email or phone another contact has; those the contact has already stay."""
+    new_emails = {e.email for e in _clean_emails(emails or [])}
+    new_phones = {normalize_phone((p.number or "").strip()) for p in phones or []} - {""}
+    if contact is not None:
+        new_emails -= set(contact.emails.values_list("email", flat=True))
+        new_phones -= set(contact.phones.values_list("e164", flat=True))
+    duplicate = contact_duplicate(
+        emails=sorted(new_emails),
+        phones_e164=sorted(new_phones),
+        exclude_pk=contact.pk if contact is not None else None,
+    )
+    _refuse_duplicate(duplicate, actor, "contact")
+
+
 def _clean_contact(fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - set(CONTACT_FIELDS)
+    unknown = set(fields) - set(CONTACT_SETTABLE)
     if unknown:
         raise DomainError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
     clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
@@ -173,14 +238,20 @@ def contact_create(
     last_name: str = "",
     emails: list[EmailInput] | None = None,
     phones: list[PhoneInput] | None = None,
+    refuse_duplicates: bool = False,
     **fields: Any,
 ) -> Contact:
-    """Add a contact with any number of emails and phones; it needs a name or an email."""
+    """Add a contact with any number of emails and phones; it needs a name or an email.
+
+    Look-alikes are flagged for the duplicates page. With `refuse_duplicates` (the API), an
+    email or phone another contact has is a ConflictError instead."""
     clean = _clean_contact({"first_name": first_name, "last_name": last_name, **fields})
     if not (
         clean["first_name"] or clean["last_name"] or any(e.email.strip() for e in emails or [])
     ):
         raise DomainError("A contact needs a name or an email address.", field="first_name")
+    if refuse_duplicates:
+        _refuse_contact_duplicate(None, emails, phones, actor)
     clean.setdefault("owner", acting_user(actor))
     contact = Contact.objects.create(**clean)
     _set_emails_and_phones(contact, emails or [], phones or [])
@@ -195,10 +266,14 @@ def contact_update(
     contact: Contact,
     emails: list[EmailInput] | None = None,
     phones: list[PhoneInput] | None = None,
+    refuse_duplicates: bool = False,
     **fields: Any,
 ) -> Contact:
-    """Change a contact's fields; given email/phone lists replace the old ones."""
+    """Change a contact's fields; given email/phone lists replace the old ones. With
+    `refuse_duplicates` (the API), a new email or phone another contact has is a ConflictError."""
     obj = lock_visible(Contact, contact.pk, actor)
+    if refuse_duplicates:
+        _refuse_contact_duplicate(obj, emails, phones, actor)
     clean = _clean_contact(fields)
     for name, value in clean.items():
         setattr(obj, name, value)

@@ -297,6 +297,11 @@ def lost_reason_list_with_deal_counts() -> QuerySet[LostReason]:
     return LostReason.objects.annotate(deal_count=Count("deals"))
 
 
+def lost_reason_list() -> QuerySet[LostReason]:
+    """Every lost reason, retired ones too: a workspace list anyone signed in may read."""
+    return LostReason.objects.all()
+
+
 def lost_reason_choices() -> QuerySet[LostReason]:
     """Reasons offered when a deal is lost (retired ones are not offered)."""
     return LostReason.objects.filter(is_active=True)

@@ -19,7 +19,7 @@ from closeloop.accounts.selectors import workspace_settings
 from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 
 from ..choices import (
     BANT_CRITERIA,
@@ -260,7 +260,7 @@ def _clean_name(name: str, *, model: Any, exclude_pk: int | None = None, limit: 
     if exclude_pk is not None:
         same = same.exclude(pk=exclude_pk)
     if same.exists():
-        raise DomainError(f"“{name}” is already in the list.", field="name")
+        raise ConflictError(f"“{name}” is already in the list.", field="name")
     return name
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from closeloop.accounts.actors import require_admin_or_manager
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 
 from ..models import Campaign
 from .sources import ONLY_MANAGERS
@@ -43,7 +43,7 @@ def clean_campaign(values: dict[str, Any], *, exclude_pk: int | None = None) -> 
     if exclude_pk is not None:
         same_name = same_name.exclude(pk=exclude_pk)
     if same_name.exists():
-        raise DomainError(f"There is already a campaign called “{name}”.", field="name")
+        raise ConflictError(f"There is already a campaign called “{name}”.", field="name")
     starts, ends = values.get("starts_on"), values.get("ends_on")
     if starts and ends and ends < starts:
         raise DomainError("The campaign cannot end before it starts.", field="ends_on")

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from closeloop.accounts.actors import require_admin_or_manager
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 
 from ..models import Source
 
@@ -24,7 +24,7 @@ def clean_source_name(name: str, *, exclude_pk: int | None = None) -> str:
     if exclude_pk is not None:
         same_name = same_name.exclude(pk=exclude_pk)
     if same_name.exists():
-        raise DomainError(f"“{name}” is already a source.", field="name")
+        raise ConflictError(f"“{name}” is already a source.", field="name")
     return name[:120]
 
 

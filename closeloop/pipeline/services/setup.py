@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from closeloop.accounts.choices import Role
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import ConflictError, DomainError
 
 from ..choices import DEFAULT_LOST_REASONS, DEFAULT_STAGES
 from ..facts import MAX_SLOT, deal_facts_refresh, deals_with_stage, stage_slot_free
@@ -251,7 +251,7 @@ def lost_reason_create(*, actor: Any, name: str) -> LostReason:
     if not name:
         raise DomainError("A reason needs a name.", field="name")
     if LostReason.objects.filter(name__iexact=name).exists():
-        raise DomainError(f"“{name}” is already in the list.", field="name")
+        raise ConflictError(f"“{name}” is already in the list.", field="name")
     position = (LostReason.objects.aggregate(m=Max("position"))["m"] or 0) + 1
     return LostReason.objects.create(name=name, position=position)
 
@@ -264,7 +264,7 @@ def lost_reason_update(*, actor: Any, reason: LostReason, name: str, is_active: 
     if not name:
         raise DomainError("A reason needs a name.", field="name")
     if LostReason.objects.filter(name__iexact=name).exclude(pk=reason.pk).exists():
-        raise DomainError(f"“{name}” is already in the list.", field="name")
+        raise ConflictError(f"“{name}” is already in the list.", field="name")
     reason.name = name
     reason.is_active = is_active
     reason.save(update_fields=["name", "is_active", "updated_at"])

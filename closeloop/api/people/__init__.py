@@ -1,0 +1,1 @@
+"""Organizations and contacts over the API (`/organizations`, `/contacts`)."""
