@@ -30,6 +30,7 @@ from closeloop.leads.services import (
 from closeloop.leads.services.sources import ONLY_MANAGERS
 
 from .errors import ERRORS, WRITE_ERRORS, not_found
+from .ids import PathId
 from .lists import ListQuery, Page, page_of
 from .roles import role_required
 
@@ -132,7 +133,7 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
 @campaigns_router.get(
     "/{campaign_id}", response={200: CampaignOut, **ERRORS}, summary="Read a campaign"
 )
-def read_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+def read_campaign(request: HttpRequest, campaign_id: PathId) -> Campaign:
     """One campaign."""
     return _campaign(request, campaign_id)
 
@@ -140,7 +141,7 @@ def read_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
 @campaigns_router.patch(
     "/{campaign_id}", response={200: CampaignOut, **WRITE_ERRORS}, summary="Change a campaign"
 )
-def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPatch) -> Campaign:
+def update_campaign(request: HttpRequest, campaign_id: PathId, payload: CampaignPatch) -> Campaign:
     """Change the fields sent (admins and managers); the dates must stay in order."""
     campaign = _campaign(request, campaign_id)
     role_required(require_admin_or_manager, request.user, ONLY_MANAGERS)
@@ -212,7 +213,7 @@ def create_source(request: HttpRequest, payload: SourceIn) -> Status[Any]:
 @sources_router.get(
     "/{source_id}", response={200: SourceOut, **ERRORS}, summary="Read a lead source"
 )
-def read_source(request: HttpRequest, source_id: int) -> Source:
+def read_source(request: HttpRequest, source_id: PathId) -> Source:
     """One lead source, in use or retired."""
     return _source(request, source_id)
 
@@ -220,7 +221,7 @@ def read_source(request: HttpRequest, source_id: int) -> Source:
 @sources_router.patch(
     "/{source_id}", response={200: SourceOut, **WRITE_ERRORS}, summary="Change a lead source"
 )
-def update_source(request: HttpRequest, source_id: int, payload: SourcePatch) -> Source:
+def update_source(request: HttpRequest, source_id: PathId, payload: SourcePatch) -> Source:
     """Rename a source, or retire it (`is_active: false`) or use it again (admins and managers)."""
     source = _source(request, source_id)
     role_required(require_admin_or_manager, request.user, ONLY_MANAGERS)

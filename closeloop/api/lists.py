@@ -21,6 +21,7 @@ from django.db.models import Model, Q, QuerySet
 from ninja import Field, Schema
 
 from .errors import field_error
+from .ids import MAX_ID
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -65,9 +66,15 @@ def _cursor_read(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != 2:
+    if not isinstance(values, list) or len(values) != 2 or not _in_range(values):
         raise field_error("cursor", "This cursor is not one a list gave out.")
     return values
+
+
+def _in_range(values: list[Any]) -> bool:
+    """The last id is an id, and no number overflows the database's integers (SQLite raises)."""
+    numbers = [v for v in values if isinstance(v, int)]
+    return isinstance(values[1], int) and all(-MAX_ID <= n <= MAX_ID for n in numbers)
 
 
 def page_of(

@@ -23,6 +23,7 @@ from closeloop.pipeline.selectors import lost_reason_list
 from closeloop.pipeline.services import lost_reason_create, lost_reason_update
 
 from .errors import ERRORS, WRITE_ERRORS, not_found
+from .ids import PathId
 from .lists import ListQuery, Page, page_of
 from .roles import role_required
 
@@ -112,7 +113,7 @@ def reason_router(
         operation_id=f"read_{slug}",
         summary=f"Read a {noun}",
     )
-    def read_reason(request: HttpRequest, reason_id: int) -> Any:
+    def read_reason(request: HttpRequest, reason_id: PathId) -> Any:
         """One reason, offered or retired."""
         return visible(reason_id)
 
@@ -122,7 +123,7 @@ def reason_router(
         operation_id=f"update_{slug}",
         summary=f"Change a {noun}",
     )
-    def update_reason(request: HttpRequest, reason_id: int, payload: ReasonPatch) -> Any:
+    def update_reason(request: HttpRequest, reason_id: PathId, payload: ReasonPatch) -> Any:
         """Rename a reason, or retire (`is_active: false`) or offer it again."""
         return change(request, visible(reason_id), payload.name, payload.is_active)
 
@@ -132,7 +133,7 @@ def reason_router(
         operation_id=f"deactivate_{slug}",
         summary=f"Retire a {noun}",
     )
-    def deactivate_reason(request: HttpRequest, reason_id: int) -> Any:
+    def deactivate_reason(request: HttpRequest, reason_id: PathId) -> Any:
         """Stop offering a reason; what was lost or discarded for it keeps it."""
         return change(request, visible(reason_id), None, False)
 

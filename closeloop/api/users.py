@@ -14,6 +14,7 @@ from closeloop.accounts.models import User
 from closeloop.accounts.selectors import user_directory
 
 from .errors import ERRORS, field_error, not_found
+from .ids import PathId, RecordId
 from .lists import ListQuery, Page, page_of
 
 router = Router(tags=["users"])
@@ -43,7 +44,7 @@ class UserOut(Schema):
 class UserListQuery(ListQuery):
     q: str = Field("", max_length=200, description="part of the name or email")
     role: Role | None = None
-    team_id: int | None = None
+    team_id: RecordId | None = None
     is_active: bool | None = Field(None, description="empty: active and deactivated users")
 
 
@@ -71,7 +72,7 @@ def read_me(request: HttpRequest) -> User:
 
 
 @router.get("/{user_id}", response={200: UserOut, **ERRORS}, summary="Read a user")
-def read_user(request: HttpRequest, user_id: int) -> User:
+def read_user(request: HttpRequest, user_id: PathId) -> User:
     """One user, active or deactivated."""
     found = user_directory(user=request.user).filter(pk=user_id).first()
     if found is None:

@@ -35,6 +35,7 @@ from closeloop.people.services import (
 )
 
 from ..errors import ERRORS, WRITE_ERRORS, ApiError, field_error, not_found
+from ..ids import PathId, RecordId
 from ..lists import ListQuery, Page, page_of
 from .shared import filters_of, owner_pick
 
@@ -75,10 +76,10 @@ class ContactIn(Schema):
     first_name: str = Field("", max_length=100)
     last_name: str = Field("", max_length=100)
     job_title: str = Field("", max_length=150)
-    organization_id: int | None = None
+    organization_id: RecordId | None = None
     emails: list[EmailIn] = Field([], max_length=MAX_ITEMS, description="the first is primary")
     phones: list[PhoneIn] = Field([], max_length=MAX_ITEMS, description="the first is primary")
-    owner_id: int | None = Field(
+    owner_id: RecordId | None = Field(
         None, description="defaults to the token's user; `null`: nobody (shared with everyone)"
     )
     marketing_consent: bool = False
@@ -93,10 +94,10 @@ class ContactPatch(Schema):
     first_name: str | None = Field(None, max_length=100)
     last_name: str | None = Field(None, max_length=100)
     job_title: str | None = Field(None, max_length=150)
-    organization_id: int | None = Field(None, description="`null`: no organization")
+    organization_id: RecordId | None = Field(None, description="`null`: no organization")
     emails: list[EmailIn] | None = Field(None, max_length=MAX_ITEMS)
     phones: list[PhoneIn] | None = Field(None, max_length=MAX_ITEMS)
-    owner_id: int | None = Field(None, description="`null`: nobody (shared with everyone)")
+    owner_id: RecordId | None = Field(None, description="`null`: nobody (shared with everyone)")
     marketing_consent: bool | None = Field(None, description="given or withdrawn now")
     consent_method: str | None = Field(None, max_length=200, description="how; default API")
     notes: str | None = Field(None, max_length=100_000)
@@ -142,15 +143,15 @@ class ContactOut(Schema):
 
 class ContactListQuery(ListQuery):
     q: str = Field("", max_length=200, description="part of a name, an email or a phone number")
-    organization_id: int | None = None
-    owner_id: int | None = None
+    organization_id: RecordId | None = None
+    owner_id: RecordId | None = None
     marketing_consent: bool | None = None
     created_from: dt.date | None = None
     created_to: dt.date | None = None
 
 
 class MergeIn(Schema):
-    other_id: int = Field(..., description="the contact merged into this one (then trashed)")
+    other_id: RecordId = Field(..., description="the contact merged into this one (then trashed)")
     take: list[str] | None = Field(
         None,
         max_length=len(CONTACT_MERGE_FIELDS),
@@ -224,7 +225,7 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status[Any]:
 
 
 @router.get("/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Read a contact")
-def read_contact(request: HttpRequest, contact_id: int) -> Contact:
+def read_contact(request: HttpRequest, contact_id: PathId) -> Contact:
     """One contact the token's user may see, with its emails and phones; others answer 404."""
     return _visible(request, contact_id)
 
@@ -232,7 +233,7 @@ def read_contact(request: HttpRequest, contact_id: int) -> Contact:
 @router.patch(
     "/{contact_id}", response={200: ContactOut, **WRITE_ERRORS}, summary="Change a contact"
 )
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
+def update_contact(request: HttpRequest, contact_id: PathId, payload: ContactPatch) -> Contact:
     """Change the fields sent; a new email or phone another contact has answers 409. A changed
     `marketing_consent` is recorded with when, how (`consent_method`) and by whom."""
     contact = _visible(request, contact_id)
@@ -259,7 +260,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @router.delete("/{contact_id}", response={204: None, **WRITE_ERRORS}, summary="Trash a contact")
-def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+def delete_contact(request: HttpRequest, contact_id: PathId) -> Status[None]:
     """Move the contact to the trash; restorable from the trash page until it is purged."""
     contact_trash(actor=request.user, contact=_visible(request, contact_id))
     return Status(204, None)
@@ -268,7 +269,7 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
 @router.post(
     "/{contact_id}/merge", response={200: ContactOut, **WRITE_ERRORS}, summary="Merge two contacts"
 )
-def merge_contacts(request: HttpRequest, contact_id: int, payload: MergeIn) -> Contact:
+def merge_contacts(request: HttpRequest, contact_id: PathId, payload: MergeIn) -> Contact:
     """Merge the other contact into this one, as the duplicates page does: its deals, timeline,
     emails and phones move here, the fields in `take` come from it, the merge is written on this
     contact's timeline, and the other contact goes to the trash."""

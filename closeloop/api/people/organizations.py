@@ -19,6 +19,7 @@ from closeloop.people.selectors import OrganizationFilters, organization_get, or
 from closeloop.people.services import organization_create, organization_trash, organization_update
 
 from ..errors import ERRORS, WRITE_ERRORS, not_found
+from ..ids import PathId, RecordId
 from ..lists import ListQuery, Page, page_of
 from .shared import filters_of, owner_pick, web_address
 
@@ -36,7 +37,7 @@ class OrganizationIn(Schema):
     industry: str = Field("", max_length=100)
     size: str = Field("", max_length=30)
     notes: str = Field("", max_length=100_000)
-    owner_id: int | None = Field(
+    owner_id: RecordId | None = Field(
         None, description="defaults to the token's user; `null`: nobody (shared with everyone)"
     )
     external_id: str = Field("", max_length=100, description="its id in another system")
@@ -55,7 +56,7 @@ class OrganizationPatch(Schema):
     industry: str | None = Field(None, max_length=100)
     size: str | None = Field(None, max_length=30)
     notes: str | None = Field(None, max_length=100_000)
-    owner_id: int | None = Field(None, description="`null`: nobody (shared with everyone)")
+    owner_id: RecordId | None = Field(None, description="`null`: nobody (shared with everyone)")
     external_id: str | None = Field(None, max_length=100)
 
     _website = field_validator("website")(web_address)
@@ -84,7 +85,7 @@ class OrganizationOut(Schema):
 
 class OrganizationListQuery(ListQuery):
     q: str = Field("", max_length=200, description="part of the name or domain")
-    owner_id: int | None = None
+    owner_id: RecordId | None = None
     created_from: dt.date | None = None
     created_to: dt.date | None = None
 
@@ -117,7 +118,7 @@ def create_organization(request: HttpRequest, payload: OrganizationIn) -> Status
 @router.get(
     "/{organization_id}", response={200: OrganizationOut, **ERRORS}, summary="Read an organization"
 )
-def read_organization(request: HttpRequest, organization_id: int) -> Organization:
+def read_organization(request: HttpRequest, organization_id: PathId) -> Organization:
     """One organization the token's user may see; others answer 404."""
     return _visible(request, organization_id)
 
@@ -128,7 +129,7 @@ def read_organization(request: HttpRequest, organization_id: int) -> Organizatio
     summary="Change an organization",
 )
 def update_organization(
-    request: HttpRequest, organization_id: int, payload: OrganizationPatch
+    request: HttpRequest, organization_id: PathId, payload: OrganizationPatch
 ) -> Organization:
     """Change the fields sent; a new domain or name another organization has answers 409."""
     organization = _visible(request, organization_id)
@@ -145,7 +146,7 @@ def update_organization(
 @router.delete(
     "/{organization_id}", response={204: None, **WRITE_ERRORS}, summary="Trash an organization"
 )
-def delete_organization(request: HttpRequest, organization_id: int) -> Status[None]:
+def delete_organization(request: HttpRequest, organization_id: PathId) -> Status[None]:
     """Move the organization to the trash; its contacts and deals stay. Restorable until purged."""
     organization_trash(actor=request.user, organization=_visible(request, organization_id))
     return Status(204, None)
