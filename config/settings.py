@@ -222,3 +222,12 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)
 PROPOSAL_MATERIAL_MAX_BYTES = int(
     os.environ.get("PROPOSAL_MATERIAL_MAX_BYTES", str(20 * 1024 * 1024))
 )
+
+# REST API (docs/api.md): requests per token (or signed-in user) and, for calls without valid
+# credentials, per address — "N/s", "N/min", "N/hour" or "N/day". Counted in the database
+# (the RateLimitHit table), which every server process shares; Django's default cache is
+# per process and would let each gunicorn worker allow the full rate.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+API_RATE_LIMIT_PER_IP = os.environ.get("API_RATE_LIMIT_PER_IP", "60/min")
+# How long a POST's answer is kept for retries that send the same Idempotency-Key.
+API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))

@@ -13,3 +13,10 @@ class RepVisibility(models.TextChoices):
     OWN = "own", "Own records only"
     TEAM = "team", "Records of their teams"
     ALL = "all", "Everyone's records"
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do: only read, or also change records."""
+
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"

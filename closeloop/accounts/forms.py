@@ -12,7 +12,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from closeloop.core.money import CURRENCY_CODES
 from closeloop.core.zones import zone_names
 
-from .choices import RepVisibility, Role
+from .choices import RepVisibility, Role, TokenScope
 from .models import Team
 
 
@@ -92,3 +92,14 @@ class TimeZoneForm(forms.Form):
         super().__init__(*args, **kwargs)
         default = f"Server default ({settings.TIME_ZONE})"
         self.fields["time_zone"].choices = [("", default), *((n, n) for n in zone_names())]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, label="Token name", help_text="What it is for, e.g. “website form”.",
+    )  # fmt: skip
+    scope = forms.ChoiceField(
+        label="Access", choices=TokenScope.choices, initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text="A read-only token may list and read records; it cannot change anything.",
+    )  # fmt: skip

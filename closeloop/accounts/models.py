@@ -10,7 +10,7 @@ from django.db import models
 from closeloop.core.models import TimestampedModel
 from closeloop.core.zones import zone_or_default
 
-from .choices import RepVisibility, Role
+from .choices import RepVisibility, Role, TokenScope
 
 
 class UserManager(BaseUserManager["User"]):
@@ -150,6 +150,10 @@ class ApiToken(TimestampedModel):
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=12, help_text="first characters, to recognise it")
     digest = models.CharField(max_length=64, unique=True)
+    # a read-only token is refused (403) on every POST, PUT, PATCH and DELETE
+    scope = models.CharField(
+        max_length=10, choices=TokenScope.choices, default=TokenScope.READ_WRITE
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -158,3 +162,7 @@ class ApiToken(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == TokenScope.READ

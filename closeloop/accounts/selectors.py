@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from closeloop.core.request_cache import remembered
 
@@ -75,3 +75,15 @@ def api_token_lookup(*, secret: str) -> ApiToken | None:
         .filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
         .first()
     )
+
+
+def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+    """A person's own API tokens, live ones first, newest first (admins use the CLI for others)."""
+    return ApiToken.objects.filter(user=user).order_by(
+        F("revoked_at").desc(nulls_first=True), "-created_at", "-pk"
+    )
+
+
+def api_token_get(*, user: Any, pk: int) -> ApiToken | None:
+    """One of the person's own tokens; None for anyone else's (their pages answer 404)."""
+    return ApiToken.objects.filter(user=user, pk=pk).first()

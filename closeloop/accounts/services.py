@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -11,6 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
@@ -18,7 +20,7 @@ from closeloop.core.money import CURRENCY_CODES
 from closeloop.core.zones import zone_clean
 
 from .actors import require_admin
-from .choices import RepVisibility, Role
+from .choices import RepVisibility, Role, TokenScope
 from .models import ApiToken, Team, User, WorkspaceSettings
 from .selectors import workspace_settings
 
@@ -181,31 +183,56 @@ def _token_digest(token: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, actor: Any, user: User, name: str = "") -> tuple[ApiToken, str]:
+def api_token_create(
+    *, actor: Any, user: User, name: str = "", scope: str = TokenScope.READ_WRITE
+) -> tuple[ApiToken, str]:
     """Issue an API token for `user`; returns the record and the secret, which is shown once."""
     if actor is not None and actor.pk != user.pk:
         require_admin(actor, ADMINS_ONLY)
     if not user.is_active:
         raise DomainError(f"{user.email} is deactivated; activate the user first.")
+    if scope not in TokenScope.values:
+        raise DomainError(f"“{scope}” is not a token scope: use read or read_write.", field="scope")
     secret = "cl_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=(name or "").strip()[:100], prefix=secret[:10], digest=_token_digest(secret)
+        user=user,
+        name=(name or "").strip()[:100],
+        prefix=secret[:10],
+        digest=_token_digest(secret),
+        scope=scope,
     )
     return token, secret
 
 
 @transaction.atomic
 def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
-    """Stop a token from working, at once."""
+    """Stop a token from working, at once (revoking it again keeps the first time)."""
     if actor is not None and actor.pk != token.user_id:
         require_admin(actor, ADMINS_ONLY)
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at", "updated_at"])
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
     return token
 
 
-def api_token_touch(*, token: ApiToken) -> None:
-    """Note when a token was last used (at most once a minute, to spare the database)."""
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+TOKEN_TOUCH_SECONDS = 60
+
+
+def api_token_touch(*, token: ApiToken, now: dt.datetime | None = None) -> bool:
+    """Note when a token was last used, writing at most once a minute; True when it wrote.
+
+    Every API request calls this, so it must not write each time: the timestamp read with the
+    token decides, and the UPDATE is conditional so several server processes that all read
+    an old value still write once between them.
+    """
+    now = now or timezone.now()
+    due = now - dt.timedelta(seconds=TOKEN_TOUCH_SECONDS)
+    if token.last_used_at is not None and token.last_used_at > due:
+        return False
+    written = (
+        ApiToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=due))
+        .update(last_used_at=now)
+    )
+    token.last_used_at = now
+    return bool(written)

@@ -21,6 +21,7 @@ from closeloop.core.http import found_or_404
 
 from . import services
 from .forms import (
+    ApiTokenForm,
     PasswordSetForm,
     SignatureForm,
     TeamForm,
@@ -29,8 +30,14 @@ from .forms import (
     UserForm,
     WorkspaceForm,
 )
-from .models import User
-from .selectors import team_list, user_list, workspace_settings
+from .models import ApiToken, User
+from .selectors import (
+    api_token_get,
+    api_token_list,
+    team_list,
+    user_list,
+    workspace_settings,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -196,6 +203,27 @@ PROFILE_SECTIONS: dict[str, tuple[type[Form], tuple[str, ...], Any, str]] = {
 }  # fmt: skip
 
 
+def _render_profile(
+    request: HttpRequest,
+    *,
+    section_forms: dict[str, Form] | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: tuple[ApiToken, str] | None = None,
+) -> HttpResponse:
+    user = cast(User, request.user)
+    if section_forms is None:
+        section_forms = {
+            name: form_class(initial={field: getattr(user, field) for field in fields})
+            for name, (form_class, fields, _save, _done) in PROFILE_SECTIONS.items()
+        }
+    return render(request, "accounts/profile.html", {
+        "nav": "profile", "section_forms": section_forms,
+        "token_form": token_form or ApiTokenForm(), "tokens": api_token_list(user=user),
+        "new_token": new_token[0] if new_token else None,
+        "new_secret": new_token[1] if new_token else "",
+    })  # fmt: skip
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     """Your own account: name, email, role, and a form for each setting of your own."""
@@ -218,6 +246,32 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, done)
             return redirect("accounts:profile")
-    return render(
-        request, "accounts/profile.html", {"section_forms": section_forms, "nav": "profile"}
-    )
+    return _render_profile(request, section_forms=section_forms)
+
+
+@login_required
+@require_POST
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    """Create a token of your own and show its secret on this one answer (never again)."""
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            created = services.api_token_create(
+                actor=request.user, user=cast(User, request.user), **form.cleaned_data
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            # Rendered, not redirected: the secret is never stored, so it cannot be shown later.
+            return _render_profile(request, new_token=created)
+    return _render_profile(request, token_form=form)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop one of your own tokens from working, at once; anyone else's answers 404."""
+    token = found_or_404(api_token_get(user=request.user, pk=pk))
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, f"The token “{token.name or token.prefix}” no longer works.")
+    return redirect("accounts:profile")

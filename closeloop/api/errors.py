@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -95,6 +95,25 @@ def _respond(api: NinjaAPI, request: HttpRequest, error: ApiError) -> HttpRespon
     return response
 
 
+def throttled_error(exc: Throttled) -> ApiError:
+    """429 with `Retry-After` for a request over its rate limit."""
+    wait = max(1, int(getattr(exc, "wait", None) or 1))
+    message = f"Too many requests; try again in {wait} s."
+    return ApiError(429, message, headers={"Retry-After": str(wait)})
+
+
+def error_response(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The error shape for answers given outside an endpoint (the public docs pages)."""
+    error = throttled_error(exc) if isinstance(exc, Throttled) else exc
+    if not isinstance(error, ApiError):
+        raise TypeError(f"not an API error: {exc!r}")
+    body = {"code": error.code, "message": error.message, "fields": error.fields}
+    response = JsonResponse(body, status=error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
 def error_handlers_install(api: NinjaAPI) -> None:
     """Turn every exception an endpoint may raise into the one error shape."""
 
@@ -118,9 +137,7 @@ def error_handlers_install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Throttled)
     def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-        wait = max(1, int(getattr(exc, "wait", None) or 1))
-        message = f"Too many requests; try again in {wait} s."
-        return _respond(api, request, ApiError(429, message, headers={"Retry-After": str(wait)}))
+        return _respond(api, request, throttled_error(exc))
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -1,10 +1,11 @@
 """Fixed-window rate limits counted in the database, so every server process shares them.
 
-Each (key, window) pair is one `RateLimitHit` row. Counting is an atomic `count = count + 1`
-in SQL: on PostgreSQL the UPDATE holds the row lock until commit, on SQLite the write lock
-serialises writers, so two requests never read the same count. The first request of a window
-inserts the row; when two race to do that, the loser's INSERT hits the unique constraint
-inside a savepoint and it increments the winner's row instead.
+Each (key, window) pair is one `RateLimitHit` row. Counting is one statement,
+`INSERT … ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 RETURNING count`
+(SQLite ≥ 3.35 and PostgreSQL both have it): the first request of a window inserts the row,
+later ones increment it, and the row lock (PostgreSQL) or the write lock (SQLite) makes two
+requests never read the same count. One round trip and no transaction of its own, because the
+API counts every request with it.
 
 Call these outside the transaction of the work they protect: a hit must stay counted even
 when that work fails and rolls back.
@@ -15,8 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -64,13 +64,23 @@ def window_start_for(now: dt.datetime, window_seconds: int) -> dt.datetime:
     return EPOCH + dt.timedelta(seconds=elapsed - elapsed % window_seconds)
 
 
-def _increment(key: str, window_start: dt.datetime) -> int:
-    return RateLimitHit.objects.filter(key=key, window_start=window_start).update(
-        count=F("count") + 1
+def _count(key: str, window_start: dt.datetime) -> int:
+    """Add one to the count of (key, window) and return the new count, in one statement."""
+    quote = connection.ops.quote_name
+    table = quote(RateLimitHit._meta.db_table)
+    key_col, start_col, count_col = (quote(n) for n in ("key", "window_start", "count"))
+    # Identifiers come from the model's own metadata; the values are parameters.
+    sql = (
+        f"INSERT INTO {table} ({key_col}, {start_col}, {count_col}) VALUES (%s, %s, 1) "  # noqa: S608
+        f"ON CONFLICT ({key_col}, {start_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1 "
+        f"RETURNING {count_col}"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, connection.ops.adapt_datetimefield_value(window_start)])
+        row = cursor.fetchone()
+    return int(row[0])
 
 
-@transaction.atomic
 def rate_limit_hit(
     *, key: str, limit: int, window_seconds: int = 60, now: dt.datetime | None = None
 ) -> RateLimitState:
@@ -80,18 +90,10 @@ def rate_limit_hit(
     key = key[:200]
     now = now or timezone.now()
     start = window_start_for(now, window_seconds)
-    if not _increment(key, start):
-        try:
-            with transaction.atomic():
-                RateLimitHit.objects.create(key=key, window_start=start, count=1)
-        except IntegrityError:
-            _increment(key, start)  # another request created the row first
-        else:
-            # A new window is a cheap moment to forget old ones; the table stays small.
-            rate_limit_prune(now=now)
-    count = RateLimitHit.objects.filter(key=key, window_start=start).values_list(
-        "count", flat=True
-    )[0]
+    count = _count(key, start)
+    if count == 1:
+        # A new window is a cheap moment to forget old ones; the table stays small.
+        rate_limit_prune(now=now)
     return RateLimitState(key, count, limit, start, window_seconds, now)
 
 

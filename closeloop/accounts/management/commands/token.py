@@ -1,4 +1,4 @@
-"""closeloop token create --email E [--name N] | token list | token revoke PREFIX"""
+"""closeloop token create --email E [--name N] [--read-only] | token list | token revoke PREFIX"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from closeloop.accounts.choices import TokenScope
 from closeloop.accounts.models import ApiToken, User
 from closeloop.accounts.services import api_token_create, api_token_revoke
 from closeloop.core.exceptions import DomainError
@@ -19,6 +20,11 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="issue a token for a user (printed once)")
         create.add_argument("--email", required=True)
         create.add_argument("--name", default="", help="what the token is for")
+        create.add_argument(
+            "--read-only",
+            action="store_true",
+            help="the token may only read (GET); changes answer 403",
+        )
         sub.add_parser("list", help="tokens and when they were last used")
         revoke = sub.add_parser("revoke", help="stop a token from working")
         revoke.add_argument("prefix", help="the first characters shown by `token list`")
@@ -29,7 +35,10 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user with the email {options['email']}.")
             try:
-                _, secret = api_token_create(actor=None, user=user, name=options["name"])
+                scope = TokenScope.READ if options["read_only"] else TokenScope.READ_WRITE
+                _, secret = api_token_create(
+                    actor=None, user=user, name=options["name"], scope=scope
+                )
             except DomainError as error:
                 raise CommandError(error.message) from error
             self.stdout.write(secret)
@@ -41,7 +50,8 @@ class Command(BaseCommand):
                 state = "revoked" if t.revoked_at else "active"
                 used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never"
                 self.stdout.write(
-                    f"{t.prefix}…  {t.user.email:<30} {state:<8} last used {used}  {t.name}"
+                    f"{t.prefix}…  {t.user.email:<30} {state:<8} {t.scope:<10} "
+                    f"last used {used}  {t.name}"
                 )
         else:
             matches = list(
