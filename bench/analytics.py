@@ -304,6 +304,9 @@ def child(args: argparse.Namespace) -> None:
     pages = [(k.key, f"/analytics/{k.key}/") for k in report_kinds()]
     if importlib.util.find_spec("closeloop.analytics.figures") is not None:
         pages.insert(0, ("(dashboard)", "/analytics/"))
+    if args.pages is not None:
+        wanted = set(filter(None, args.pages.split(",")))
+        pages = [(key, url) for key, url in pages if key in wanted]
     rows = []
     for who, email in (("admin", "admin@bench.test"), ("manager", "manager0@bench.test")):
         client = Client()
@@ -359,6 +362,8 @@ def run(db: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", "--deals", str(args.deals)]
     if args.rebuild:
         cmd.append("--rebuild")
+    if args.pages is not None:
+        cmd += ["--pages", args.pages]
     try:
         # progress lines go straight to stderr: a million-deal run takes a while
         done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=True)
@@ -380,6 +385,11 @@ def main() -> None:
         "--keep", action="store_true", help="keep the database and reuse it next time"
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the facts even if kept")
+    parser.add_argument(
+        "--pages",
+        help="comma-separated report keys to time ('(dashboard)' for /analytics/); "
+        "an empty string times none (to seed and rebuild only)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -309,3 +309,15 @@ class StageStay(models.Model):
 
     def __str__(self) -> str:
         return f"deal {self.deal_id} in stage {self.stage_id}"
+
+
+# the rollup cells are models of this app; they live in their own module
+from .rollups.models import (  # noqa: E402, F401
+    ClosedCell,
+    CompetitorCell,
+    CycleCell,
+    LostCell,
+    OpenedCell,
+    StayCell,
+    TraitCell,
+)
