@@ -3,7 +3,7 @@
 `deal_facts_refresh` hands over, per deal, the facts and stays it removes and the ones it
 writes; `cells_apply` turns them into one signed contribution per cell (old ones negative, new
 ones positive, netted so an unchanged deal writes nothing) and adds them with INSERT … ON
-CONFLICT (key) DO UPDATE: the database adds, so two transactions touching the same cell both
+CONFLICT (cell) DO UPDATE: the database adds, so two transactions touching the same cell both
 count, and the cells are written in key order so they cannot deadlock on each other. Cells that
 fall to zero deals are deleted. `deal_rollups_rebuild` recomputes every cell from the facts.
 """
@@ -146,7 +146,7 @@ def _rows(
     model: type[Cell], cells: dict[tuple[Any, ...], list[Any]]
 ) -> tuple[list[str], list[list[Any]]]:
     dims, measures = DIMENSIONS[model], MEASURES[model]
-    names = ["key", *dims, *measures]
+    names = ["cell", *dims, *measures]
     preps = _preps(model, (*dims, *measures))
     rows = []
     for values, sums in sorted(cells.items(), key=lambda kv: _key(kv[0])):
@@ -184,13 +184,13 @@ def cells_apply(deltas: Deltas) -> None:
             # names come from the models' own metadata, never from input
             cursor.executemany(
                 f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608
-                f"ON CONFLICT ({connection.ops.quote_name('key')}) DO UPDATE SET {adds}",
+                f"ON CONFLICT ({connection.ops.quote_name('cell')}) DO UPDATE SET {adds}",
                 rows,
             )
         # only a cell something was taken from can have fallen to zero
         shrunk = [r[0] for r, values in zip(rows, _shrinking(cells), strict=True) if values]
         for start in range(0, len(shrunk), 500):
-            model.objects.filter(key__in=shrunk[start : start + 500], deals=0).delete()
+            model.objects.filter(cell__in=shrunk[start : start + 500], deals=0).delete()
 
 
 FACT_FIELDS = (

@@ -6,7 +6,7 @@ date its reports filter on; the pipeline; the owner, so that the visibility rule
 and owner filters apply; and what the reports group by). Its measures are additive: `deals`
 counts, `value` and `cycle_tenths` are sums, so a cell is the sum of its deals' contributions
 and `rollups.maintain` adds a deal's new contribution and takes away its old one in the
-transaction that rewrites its facts. `key` is the dimensions joined into one string: the
+transaction that rewrites its facts. `cell` is the dimensions joined into one string: the
 upsert's conflict target (a unique constraint over nullable columns would treat NULLs as
 distinct). The field names are the facts' own, so a report's query runs on either.
 """
@@ -46,7 +46,7 @@ class Cell(models.Model):
     facts_filter: ClassVar[Q] = CLOSED
     has_owner: ClassVar[bool] = True
 
-    key = models.CharField(max_length=400, unique=True)
+    cell = models.CharField(max_length=400, unique=True)
     pipeline = _fk(Pipeline)
     month = models.DateField(help_text="first day of the month, in the server's time zone")
     deals = models.IntegerField(default=0)
@@ -55,7 +55,7 @@ class Cell(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{type(self).__name__} {self.key}: {self.deals} deal(s)"
+        return f"{type(self).__name__} {self.cell}: {self.deals} deal(s)"
 
 
 class OpenedCell(Cell):
