@@ -90,7 +90,6 @@ def _value(base: str) -> Sum:
     return Sum("value", filter=Q(currency=base), default=ZERO)
 
 
-
 def losses(*, user: Any, filters: ReportFilters) -> Losses:
     """Lost deals by stage × reason and by rep × stage, and how many closed deals reached each
     stage."""
