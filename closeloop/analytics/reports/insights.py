@@ -21,18 +21,18 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from closeloop.activities.services.planning import deal_demo_stage
 from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.deal_marks import rotting_counts
 from closeloop.pipeline.models import DealFacts, Pipeline, Stage
 from closeloop.pipeline.rollups.models import ClosedCell, LostCell
-from closeloop.pipeline.selectors import DealFilters, deal_list
 
 from ..cells import Rows, deals, report_rows
-from ..filters import ReportFilters
+from ..filters import ReportFilters, _narrowed
 from ..results import Link, ReportKind, ReportResult, Section, Table, report_register
 from ..stats import MIN_SAMPLE, Rate, significantly_above
 from .funnel import stage_masks
@@ -256,16 +256,13 @@ def rotting_by_stage(
 ) -> list[tuple[Stage, int]]:
     """Open deals rotting today in each stage of the pipeline, as the deal list counts them
     (same visibility, owner and team; period, source, campaign and product do not apply)."""
-    deals = deal_list(
-        user=user,
-        filters=DealFilters(
-            pipeline_id=filters.pipeline_id,
-            owner_id=filters.owner_id,
-            team_id=filters.team_id,
-            mark="rotting",
-        ),
+    chosen = ReportFilters(
+        pipeline_id=filters.pipeline_id,
+        period=filters.period,
+        owner_id=filters.owner_id,
+        team_id=filters.team_id,
     )
-    counts = dict(deals.order_by().values_list("stage_id").annotate(Count("pk")))
+    counts = rotting_counts(_narrowed(DealFacts.objects.all(), user, chosen, deal_field="deal_id"))
     return [(s, counts[s.pk]) for s in stages if counts.get(s.pk)]
 
 

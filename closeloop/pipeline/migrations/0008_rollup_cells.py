@@ -6,135 +6,386 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0009_lead_trash_partial_indexes'),
-        ('pipeline', '0007_facts_covering_indexes'),
+        ("leads", "0009_lead_trash_partial_indexes"),
+        ("pipeline", "0007_facts_covering_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClosedCell',
+            name="ClosedCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.CharField(max_length=400, unique=True)),
-                ('month', models.DateField(help_text="first day of the month, in the server's time zone")),
-                ('deals', models.IntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], max_length=4)),
-                ('reached_mask', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('value', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
-                ('cycle_tenths', models.BigIntegerField(default=0, help_text='sum of the cycle lengths')),
-                ('owner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pipeline', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
-                ('stage', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.CharField(max_length=400, unique=True)),
+                (
+                    "month",
+                    models.DateField(help_text="first day of the month, in the server's time zone"),
+                ),
+                ("deals", models.IntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")], max_length=4
+                    ),
+                ),
+                ("reached_mask", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("value", models.DecimalField(decimal_places=2, default=0, max_digits=18)),
+                (
+                    "cycle_tenths",
+                    models.BigIntegerField(default=0, help_text="sum of the cycle lengths"),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.stage",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['pipeline', 'month', 'owner'], name='closedcell_month')],
+                "indexes": [
+                    models.Index(fields=["pipeline", "month", "owner"], name="closedcell_month")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CompetitorCell',
+            name="CompetitorCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.CharField(max_length=400, unique=True)),
-                ('month', models.DateField(help_text="first day of the month, in the server's time zone")),
-                ('deals', models.IntegerField(default=0)),
-                ('competitor', models.CharField(blank=True, max_length=200)),
-                ('currency', models.CharField(max_length=3)),
-                ('value', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
-                ('lost_reason', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='pipeline.lostreason')),
-                ('owner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pipeline', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.CharField(max_length=400, unique=True)),
+                (
+                    "month",
+                    models.DateField(help_text="first day of the month, in the server's time zone"),
+                ),
+                ("deals", models.IntegerField(default=0)),
+                ("competitor", models.CharField(blank=True, max_length=200)),
+                ("currency", models.CharField(max_length=3)),
+                ("value", models.DecimalField(decimal_places=2, default=0, max_digits=18)),
+                (
+                    "lost_reason",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="pipeline.lostreason",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['pipeline', 'month', 'owner'], name='competitorcell_month')],
+                "indexes": [
+                    models.Index(fields=["pipeline", "month", "owner"], name="competitorcell_month")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CycleCell',
+            name="CycleCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.CharField(max_length=400, unique=True)),
-                ('month', models.DateField(help_text="first day of the month, in the server's time zone")),
-                ('deals', models.IntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], max_length=4)),
-                ('cycle_tenths', models.PositiveIntegerField()),
-                ('pipeline', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.CharField(max_length=400, unique=True)),
+                (
+                    "month",
+                    models.DateField(help_text="first day of the month, in the server's time zone"),
+                ),
+                ("deals", models.IntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")], max_length=4
+                    ),
+                ),
+                ("cycle_tenths", models.PositiveIntegerField()),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['pipeline', 'month'], name='cyclecell_month')],
+                "indexes": [models.Index(fields=["pipeline", "month"], name="cyclecell_month")],
             },
         ),
         migrations.CreateModel(
-            name='LostCell',
+            name="LostCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.CharField(max_length=400, unique=True)),
-                ('month', models.DateField(help_text="first day of the month, in the server's time zone")),
-                ('deals', models.IntegerField(default=0)),
-                ('currency', models.CharField(max_length=3)),
-                ('value', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
-                ('lost_reason', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='pipeline.lostreason')),
-                ('owner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pipeline', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
-                ('stage', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.CharField(max_length=400, unique=True)),
+                (
+                    "month",
+                    models.DateField(help_text="first day of the month, in the server's time zone"),
+                ),
+                ("deals", models.IntegerField(default=0)),
+                ("currency", models.CharField(max_length=3)),
+                ("value", models.DecimalField(decimal_places=2, default=0, max_digits=18)),
+                (
+                    "lost_reason",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="pipeline.lostreason",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.stage",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['pipeline', 'month', 'owner'], name='lostcell_month')],
+                "indexes": [
+                    models.Index(fields=["pipeline", "month", "owner"], name="lostcell_month")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OpenedCell',
+            name="OpenedCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.CharField(max_length=400, unique=True)),
-                ('month', models.DateField(help_text="first day of the month, in the server's time zone")),
-                ('deals', models.IntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], max_length=4)),
-                ('reached_mask', models.BigIntegerField()),
-                ('owner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pipeline', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.CharField(max_length=400, unique=True)),
+                (
+                    "month",
+                    models.DateField(help_text="first day of the month, in the server's time zone"),
+                ),
+                ("deals", models.IntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")], max_length=4
+                    ),
+                ),
+                ("reached_mask", models.BigIntegerField()),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['pipeline', 'month', 'owner'], name='openedcell_month')],
+                "indexes": [
+                    models.Index(fields=["pipeline", "month", "owner"], name="openedcell_month")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StayCell',
+            name="StayCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.CharField(max_length=400, unique=True)),
-                ('month', models.DateField(help_text="first day of the month, in the server's time zone")),
-                ('deals', models.IntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], max_length=4)),
-                ('tenths', models.PositiveIntegerField()),
-                ('pipeline', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
-                ('stage', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.CharField(max_length=400, unique=True)),
+                (
+                    "month",
+                    models.DateField(help_text="first day of the month, in the server's time zone"),
+                ),
+                ("deals", models.IntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")], max_length=4
+                    ),
+                ),
+                ("tenths", models.PositiveIntegerField()),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.stage",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['pipeline', 'month'], name='staycell_month')],
+                "indexes": [models.Index(fields=["pipeline", "month"], name="staycell_month")],
             },
         ),
         migrations.CreateModel(
-            name='TraitCell',
+            name="TraitCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.CharField(max_length=400, unique=True)),
-                ('month', models.DateField(help_text="first day of the month, in the server's time zone")),
-                ('deals', models.IntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], max_length=4)),
-                ('trait', models.CharField(max_length=8)),
-                ('band', models.SmallIntegerField(null=True)),
-                ('currency', models.CharField(blank=True, max_length=3)),
-                ('campaign', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='leads.campaign')),
-                ('owner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pipeline', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.pipeline')),
-                ('source', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='leads.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.CharField(max_length=400, unique=True)),
+                (
+                    "month",
+                    models.DateField(help_text="first day of the month, in the server's time zone"),
+                ),
+                ("deals", models.IntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")], max_length=4
+                    ),
+                ),
+                ("trait", models.CharField(max_length=8)),
+                ("band", models.SmallIntegerField(null=True)),
+                ("currency", models.CharField(blank=True, max_length=3)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="leads.campaign",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="pipeline.pipeline",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="leads.source",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['pipeline', 'trait', 'month', 'owner'], name='traitcell_month')],
+                "indexes": [
+                    models.Index(
+                        fields=["pipeline", "trait", "month", "owner"], name="traitcell_month"
+                    )
+                ],
             },
         ),
     ]
