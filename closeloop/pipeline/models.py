@@ -272,7 +272,7 @@ class DealFacts(models.Model):
                     "deal",
                 ],
                 name="dealfacts_open",
-            ),  # fmt: skip
+            ),
             # rotting: open deals per stage by when they entered it
             models.Index(
                 fields=["pipeline", "status", "stage", "stage_entered_at", "owner", "deal"],
