@@ -28,7 +28,7 @@ from closeloop.accounts.visibility import owner_filter
 from closeloop.pipeline.models import DealFacts, StageStay
 from closeloop.pipeline.rollups.models import Cell, StayCell
 
-from .filters import Period, ReportFilters, _narrowed, month_start
+from .filters import Period, ReportFilters, month_start, report_narrowed
 from .months import month_span, months_between
 
 
@@ -204,7 +204,7 @@ def report_rows(
     basis = model.basis
 
     def facts(start: dt.datetime | None, end: dt.datetime | None) -> QuerySet:
-        qs = _narrowed(facts_model.objects.all(), user, filters, deal_field="deal_id")
+        qs = report_narrowed(facts_model.objects.all(), user, filters, deal_field="deal_id")
         qs = qs.filter(model.facts_filter).annotate(deals=Value(1))
         if start is not None:
             qs = qs.filter(**{f"{basis}__gte": start})
@@ -220,7 +220,7 @@ def report_rows(
     if first is not None and last is not None and first >= last:
         return Rows([Part(facts(start, end), False)], basis, period)
     zone = timezone.get_default_timezone()
-    cells = _narrowed(model.objects.filter(**cell_filters), user, filters, deal_field="")
+    cells = report_narrowed(model.objects.filter(**cell_filters), user, filters, deal_field="")
     if first is not None:
         cells = cells.filter(month__gte=timezone.localtime(first, zone).date())
     if last is not None:

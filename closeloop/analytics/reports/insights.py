@@ -32,7 +32,7 @@ from closeloop.pipeline.models import DealFacts, Pipeline, Stage
 from closeloop.pipeline.rollups.models import ClosedCell, LostCell
 
 from ..cells import Rows, deals, report_rows
-from ..filters import ReportFilters, _narrowed
+from ..filters import ReportFilters, report_narrowed
 from ..results import Link, ReportKind, ReportResult, Section, Table, report_register
 from ..stats import MIN_SAMPLE, Rate, significantly_above
 from .funnel import stage_masks
@@ -262,7 +262,9 @@ def rotting_by_stage(
         owner_id=filters.owner_id,
         team_id=filters.team_id,
     )
-    counts = rotting_counts(_narrowed(DealFacts.objects.all(), user, chosen, deal_field="deal_id"))
+    counts = rotting_counts(
+        report_narrowed(DealFacts.objects.all(), user, chosen, deal_field="deal_id")
+    )
     return [(s, counts[s.pk]) for s in stages if counts.get(s.pk)]
 
 
