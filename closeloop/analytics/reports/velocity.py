@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Count, F, Func, Max, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from closeloop.core.money import base_currency
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.rollups.models import ClosedCell, OpenedCell
 
-from ..cells import deals, report_rows
 from ..charts import line_chart
 from ..choices import PeriodPreset
-from ..filters import Period, ReportFilters, month_start, report_facts
+from ..cells import cells_usable
+from ..filters import Period, ReportFilters, month_start, report_facts, report_narrowed
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import Rate
 
@@ -84,42 +84,105 @@ class Velocity:
         return result.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _open_at_ends(
-    ends: list[dt.datetime], *, user: Any, filters: ReportFilters, now: dt.datetime
-) -> dict[dt.datetime, int]:
-    """Deals open at each of `ends`: opened before it less closed before it (a deal closes
-    after it opens), read from the cells' monthly totals for an end at the start of a month,
-    from the open deals for an end at `now` (nothing closes in the future)."""
-    found: dict[dt.datetime, int] = {}
-    if any(end >= now for end in ends):
-        open_now = report_facts(user=user, filters=filters, date_field=None).filter(
-            status=DealStatus.OPEN, created_at__lt=now
+def _aggregates(period: Period, now: dt.datetime, currency: str, n: int) -> dict[str, Any]:
+    """The six figures of one span from the facts, suffixed with `n` so that many spans share
+    one query (for filters and periods the cells cannot answer)."""
+    end = min(period.end, now) if period.end else now
+    in_period = period.q("closed_at")
+    won = in_period & Q(status=DealStatus.WON)
+    base = Q(currency=currency)
+    still_open = Q(status=DealStatus.OPEN) | Q(closed_at__gte=end)
+    return {
+        f"open_deals_{n}": Count("pk", filter=Q(created_at__lt=end) & still_open),
+        f"won_{n}": Count("pk", filter=won),
+        f"lost_{n}": Count("pk", filter=in_period & Q(status=DealStatus.LOST)),
+        f"won_summed_{n}": Count("pk", filter=won & base),
+        f"won_value_sum_{n}": Sum("value", filter=won & base),
+        f"cycle_tenths_sum_{n}": Sum("cycle_tenths", filter=won),
+    }
+
+
+def _month_of(moment: dt.datetime | None) -> dt.date | None:
+    """The cells' month starting at `moment` (None when it is not a month's start there)."""
+    if moment is None:
+        return None
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return local.date() if local.day == 1 and local.time() == dt.time.min else None
+
+
+def _total(cells: QuerySet, field: str, condition: Q) -> Max:
+    """A sum over other cells, as one column of the outer aggregate: the subquery does not
+    depend on the outer rows, so the database computes it once."""
+    summed = cells.filter(condition).annotate(total=Func(F(field), function="SUM"))
+    return Max(Subquery(summed.values("total")[:1]))
+
+
+def _cell_aggregates(
+    period: Period, now: dt.datetime, currency: str, n: int, closed: QuerySet
+) -> dict[str, Any] | None:
+    """The same figures from the cells (an aggregate over the opened cells, the closed ones
+    as subqueries), or None when the span does not start and end on the cells' months."""
+    first, last = _month_of(period.start), _month_of(period.end)
+    if (period.start and first is None) or (period.end and last is None):
+        return None
+    at_end = Q() if not period.end or period.end >= now else Q(month__lt=last)
+    in_period = Q(**({"month__gte": first} if first else {})) & Q(
+        **({"month__lt": last} if last else {})
+    )
+    won = in_period & Q(status=DealStatus.WON)
+    base = Q(currency=currency)
+    return {
+        f"opened_before_{n}": Sum("deals", filter=at_end, default=0),
+        f"closed_before_{n}": _total(closed, "deals", at_end),
+        f"won_{n}": _total(closed, "deals", won),
+        f"lost_{n}": _total(closed, "deals", in_period & Q(status=DealStatus.LOST)),
+        f"won_summed_{n}": _total(closed, "deals", won & base),
+        f"won_value_sum_{n}": _total(closed, "value", won & base),
+        f"cycle_tenths_sum_{n}": _total(closed, "cycle_tenths", won),
+    }
+
+
+def _span_counts(
+    *,
+    user: Any,
+    filters: ReportFilters,
+    spans: list[tuple[Period, str]],
+    now: dt.datetime,
+    currency: str,
+) -> dict[str, Any]:
+    """Every span's figures in one query: from the cells where each span covers whole months
+    of them (deals open at a span's end = opened before it less closed before it, since a
+    deal closes after it opens), otherwise from the facts."""
+    if cells_usable(ClosedCell, user=user, filters=filters):
+        closed = report_narrowed(ClosedCell.objects.all(), user, filters, deal_field="")
+        aggregates: dict[str, Any] = {}
+        for n, (period, _) in enumerate(spans):
+            found = _cell_aggregates(period, now, currency, n, closed)
+            if found is None:
+                break
+            aggregates |= found
+        else:
+            opened = report_narrowed(OpenedCell.objects.all(), user, filters, deal_field="")
+            counts = opened.aggregate(**aggregates)
+            for n in range(len(spans)):
+                counts[f"open_deals_{n}"] = counts.pop(f"opened_before_{n}") - (
+                    counts.pop(f"closed_before_{n}") or 0
+                )
+                for key in ("won", "lost", "won_summed"):
+                    counts[f"{key}_{n}"] = counts[f"{key}_{n}"] or 0
+            return counts
+    facts = report_facts(user=user, filters=filters, date_field=None)
+    starts = [p.start for p, _ in spans]
+    if spans and all(starts):
+        # only deals open now or closed since the first start can count: keeps the query on
+        # the recent rows of a large pipeline (open at a past end = closed after it or open)
+        facts = facts.filter(
+            Q(status=DealStatus.OPEN) | Q(closed_at__gte=min(s for s in starts if s is not None))
         )
-        found[now] = open_now.count()
-    past = sorted({end for end in ends if end < now})
-    if not past:
-        return found
-    every = Period(PeriodPreset.ALL, None, None)
-    totals: dict[dt.date, int] = {}
-    for model, sign in ((OpenedCell, 1), (ClosedCell, -1)):
-        rows = report_rows(model, user=user, filters=filters, period=every, monthly=True)
-        for row in rows.by_month(n=deals()):
-            totals[row["month"]] = totals.get(row["month"], 0) + sign * row["n"]
-    for end in past:
-        local = timezone.localtime(end)
-        if local.day == 1 and local.time() == dt.time.min:
-            found[end] = sum(n for month, n in totals.items() if month < local.date())
-            continue
-        # an end inside a month (a custom period): count up to it directly
-        before = Period(PeriodPreset.CUSTOM, None, local.date() - dt.timedelta(days=1))
-        found[end] = sum(
-            sign
-            * report_rows(model, user=user, filters=filters, period=before).aggregate(n=deals())[
-                "n"
-            ]
-            for model, sign in ((OpenedCell, 1), (ClosedCell, -1))
-        )
-    return found
+    aggregates = {}
+    for n, (period, _) in enumerate(spans):
+        aggregates.update(_aggregates(period, now, currency, n))
+    return facts.aggregate(**aggregates)
 
 
 def velocities(
@@ -131,33 +194,21 @@ def velocities(
     currency: str | None = None,
 ) -> list[Velocity]:
     """Velocity inputs for each (period, label) over the deals visible to `user` matching the
-    other filters: closed in the period, and open at its end (or at `now`)."""
+    other filters, in one query: closed in the period, and open at its end (or at `now`)."""
     currency = currency or base_currency()
-    ends = [min(period.end, now) if period.end else now for period, _ in spans]
-    open_at = _open_at_ends(ends, user=user, filters=filters, now=now)
-    won = Q(status=DealStatus.WON)
-    base = Q(currency=currency)
-    result = []
-    for (period, label), end in zip(spans, ends, strict=True):
-        counts = report_rows(ClosedCell, user=user, filters=filters, period=period).aggregate(
-            won=deals(won),
-            lost=deals(Q(status=DealStatus.LOST)),
-            won_summed=deals(won & base),
-            won_value_sum=Sum("value", filter=won & base),
-            cycle_tenths_sum=Sum("cycle_tenths", filter=won),
+    counts = _span_counts(user=user, filters=filters, spans=spans, now=now, currency=currency)
+    return [
+        Velocity(
+            label=label or period.label,
+            open_deals=counts[f"open_deals_{n}"],
+            won=counts[f"won_{n}"],
+            lost=counts[f"lost_{n}"],
+            won_summed=counts[f"won_summed_{n}"],
+            won_value_sum=counts[f"won_value_sum_{n}"] or Decimal("0"),
+            cycle_tenths_sum=counts[f"cycle_tenths_sum_{n}"] or 0,
         )
-        result.append(
-            Velocity(
-                label=label or period.label,
-                open_deals=open_at[end],
-                won=counts["won"],
-                lost=counts["lost"],
-                won_summed=counts["won_summed"],
-                won_value_sum=counts["won_value_sum"] or Decimal("0"),
-                cycle_tenths_sum=counts["cycle_tenths_sum"] or 0,
-            )
-        )
-    return result
+        for n, (period, label) in enumerate(spans)
+    ]
 
 
 def velocity_of(
