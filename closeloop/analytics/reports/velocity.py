@@ -29,9 +29,9 @@ from closeloop.core.money import base_currency
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.rollups.models import ClosedCell, OpenedCell
 
+from ..cells import cells_usable
 from ..charts import line_chart
 from ..choices import PeriodPreset
-from ..cells import cells_usable
 from ..filters import Period, ReportFilters, month_start, report_facts, report_narrowed
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import Rate
