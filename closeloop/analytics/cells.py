@@ -70,6 +70,13 @@ class Rows:
     def annotate(self, **kwargs: Any) -> Rows:
         return self._each("annotate", **kwargs)
 
+    def annotate_facts(self, **kwargs: Any) -> Rows:
+        """Annotate the facts parts only: what the cells store as a column (a size band)."""
+        parts = [
+            p if p.cells else Part(p.qs.annotate(**kwargs), False, p.month) for p in self.parts
+        ]
+        return Rows(parts, self.date_field, self.period, self.extra)
+
     def aggregate(self, **aggregates: Any) -> dict[str, Any]:
         """`aggregates` (sums and counts of deals only: they must add up) over every part."""
         total: dict[str, Any] = {}

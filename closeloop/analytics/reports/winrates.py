@@ -178,8 +178,7 @@ def size_band() -> Case:
 
 def rows_by_size(closed: Rows, *, base: str) -> list[RateRow]:
     """Per size band of the value in the `base` currency, "other currency" last on ties."""
-    if not closed.from_cells:
-        closed = closed.annotate(band=size_band())
+    closed = closed.annotate_facts(band=size_band())
     found: dict[int, list[int]] = {}
     for g in closed.group("band", "currency", closed=deals(), won=deals(Q(status=DealStatus.WON))):
         key = g["band"] if g["currency"] == base else OTHER_CURRENCY
