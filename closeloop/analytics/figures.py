@@ -21,7 +21,9 @@ from closeloop.activities.choices import ActivityKind
 from closeloop.activities.selectors import activity_visible_to
 from closeloop.core.money import base_currency, format_money
 from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.rollups.models import ClosedCell, OpenedCell
 
+from .cells import deals, report_rows
 from .choices import PeriodPreset
 from .filters import Period, ReportFilters, period_of, report_facts
 from .stats import percent
@@ -96,18 +98,22 @@ class RepRow:
         return percent(self.won, self.won + self.lost)
 
 
-def _period_sums(prefix: str, period: Period, currency: str) -> dict[str, Any]:
-    opened = period.q("created_at")
-    closed = period.q("closed_at")
-    won = closed & Q(status=DealStatus.WON)
-    return {
-        f"{prefix}opened": Count("pk", filter=opened),
-        f"{prefix}won": Count("pk", filter=won),
-        f"{prefix}lost": Count("pk", filter=closed & Q(status=DealStatus.LOST)),
-        f"{prefix}won_value": Sum("value", filter=won & Q(currency=currency)),
-        f"{prefix}won_other": Count("pk", filter=won & ~Q(currency=currency)),
-        f"{prefix}cycle_sum": Sum("cycle_tenths", filter=won),
-    }
+def _period_sums(
+    prefix: str, period: Period, currency: str, *, user: Any, filters: ReportFilters
+) -> dict[str, Any]:
+    """Deals opened, won and lost in `period` and their sums (keys start with `prefix`)."""
+    won = Q(status=DealStatus.WON)
+    row = report_rows(OpenedCell, user=user, filters=filters, period=period).aggregate(
+        opened=deals()
+    )
+    row |= report_rows(ClosedCell, user=user, filters=filters, period=period).aggregate(
+        won=deals(won),
+        lost=deals(Q(status=DealStatus.LOST)),
+        won_value=Sum("value", filter=won & Q(currency=currency)),
+        won_other=deals(won & ~Q(currency=currency)),
+        cycle_sum=Sum("cycle_tenths", filter=won),
+    )
+    return {f"{prefix}{name}": value for name, value in row.items()}
 
 
 def _activities(
@@ -160,28 +166,24 @@ def key_figures(*, user: Any, filters: ReportFilters) -> list[Figure]:
     weighted pipeline: for the filters' period against the previous one, as `user` sees them."""
     period, previous = filters.period, filters.period.previous()
     currency = base_currency()
-    sums = _period_sums("", period, currency)
+    row = _period_sums("", period, currency, user=user, filters=filters)
     if previous is not None:
-        sums |= _period_sums("prev_", previous, currency)
+        row |= _period_sums("prev_", previous, currency, user=user, filters=filters)
     open_base = Q(status=DealStatus.OPEN, currency=currency)
     weighted = ExpressionWrapper(
         F("value") * F("stage__probability"), output_field=DecimalField(max_digits=20)
     )
-    sums |= {
-        "open_value": Sum("value", filter=open_base),
-        "open_weighted": Sum(weighted, filter=open_base),
-        "open_deals": Count("pk", filter=Q(status=DealStatus.OPEN)),
-        "open_other": Count("pk", filter=Q(status=DealStatus.OPEN) & ~Q(currency=currency)),
-    }
-    facts = report_facts(user=user, filters=filters, date_field=None)
-    if period.start or period.end:  # "all time" needs every row (and an empty Q would vanish)
-        # only the rows some figure counts, so the indexes on created_at, closed_at and
-        # status can narrow the scan
-        wanted = Q(status=DealStatus.OPEN) | period.q("created_at") | period.q("closed_at")
-        if previous is not None:
-            wanted |= previous.q("created_at") | previous.q("closed_at")
-        facts = facts.filter(wanted)
-    row = facts.aggregate(**sums)
+    # the open deals are few next to the closed ones, read from the open-deal index alone
+    row |= (
+        report_facts(user=user, filters=filters, date_field=None)
+        .filter(status=DealStatus.OPEN)
+        .aggregate(
+            open_value=Sum("value", filter=open_base),
+            open_weighted=Sum(weighted, filter=open_base),
+            open_deals=Count("pk"),
+            open_other=Count("pk", filter=~Q(currency=currency)),
+        )
+    )
     acts = _activities(user=user, filters=filters, period=period, previous=previous)
     now = _period_values(row, "", acts[0])
     before = _period_values(row, "prev_", acts[1]) if previous is not None else {}
@@ -279,15 +281,13 @@ def rep_rows(*, user: Any, filters: ReportFilters) -> list[RepRow]:
     """Per owner, the deals closed in the period: won, lost, won value (base currency); the
     owners with the highest won value first."""
     currency = base_currency()
-    rows = (
-        report_facts(user=user, filters=filters, date_field="closed_at")
-        .values("owner_id", "owner__full_name", "owner__email")
-        .annotate(
-            won=Count("pk", filter=Q(status=DealStatus.WON)),
-            lost=Count("pk", filter=Q(status=DealStatus.LOST)),
-            won_value=Sum("value", filter=Q(status=DealStatus.WON, currency=currency)),
-        )
-        .order_by()
+    rows = report_rows(ClosedCell, user=user, filters=filters).group(
+        "owner_id",
+        "owner__full_name",
+        "owner__email",
+        won=deals(Q(status=DealStatus.WON)),
+        lost=deals(Q(status=DealStatus.LOST)),
+        won_value=Sum("value", filter=Q(status=DealStatus.WON, currency=currency)),
     )
     result = [
         RepRow(

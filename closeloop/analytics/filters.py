@@ -169,7 +169,11 @@ def default_pipeline_id() -> int | None:
     return pipeline.pk if pipeline else None
 
 
-def _narrowed(qs: QuerySet, user: Any, filters: ReportFilters, *, deal_field: str) -> QuerySet:
+def report_narrowed(
+    qs: QuerySet, user: Any, filters: ReportFilters, *, deal_field: str
+) -> QuerySet:
+    """`qs` (facts, stays or rollup cells) limited to what `user` may see and the filters
+    other than the period."""
     condition = owner_filter(user, "owner")
     if condition is not None:
         qs = qs.filter(condition)
@@ -198,7 +202,7 @@ def report_facts(
 ) -> QuerySet[DealFacts]:
     """The facts of the deals a report counts: visible to `user`, matching the filters, and with
     `date_field` (created_at: the cohort; closed_at: closed in the period) in the period."""
-    qs = _narrowed(DealFacts.objects.all(), user, filters, deal_field="deal_id")
+    qs = report_narrowed(DealFacts.objects.all(), user, filters, deal_field="deal_id")
     if date_field:
         qs = qs.filter(filters.period.q(date_field))
     return qs
@@ -206,7 +210,7 @@ def report_facts(
 
 def report_stays(*, user: Any, filters: ReportFilters) -> QuerySet[StageStay]:
     """Time-in-stage rows of the deals closed (won or lost) in the period, filtered alike."""
-    qs = _narrowed(StageStay.objects.all(), user, filters, deal_field="deal_id")
+    qs = report_narrowed(StageStay.objects.all(), user, filters, deal_field="deal_id")
     return qs.filter(filters.period.q("closed_at"), closed_at__isnull=False)
 
 

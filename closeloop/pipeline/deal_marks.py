@@ -12,7 +12,19 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -21,7 +33,7 @@ from closeloop.activities.models import Activity
 from closeloop.activities.selectors import open_planned
 
 from .choices import DealStatus
-from .models import Deal, Stage, StageChange
+from .models import Deal, DealFacts, Stage, StageChange
 
 MARKS = (
     ("no_next_step", "No next step"),
@@ -83,6 +95,44 @@ def deal_marks_filter(
                 rotting |= Q(stage_id=stage_id, last_touch_at__lt=now - dt.timedelta(days=days))
         return qs.filter(rotting)
     return qs
+
+
+def rotting_counts(facts: QuerySet[DealFacts], now: dt.datetime | None = None) -> dict[int, int]:
+    """Open deals rotting now per stage id, among `facts`: the `rotting` mark's rule, counted
+    without annotating every open deal. The last stage change is never before the deal entered
+    its stage (`DealFacts.stage_entered_at`), so only deals that entered it before the stage's
+    days-to-rot are looked at (an index range), and of those the ones touched since are left
+    out by two existence checks on their own history and activities."""
+    now = now or timezone.now()
+    cutoffs = {
+        stage_id: now - dt.timedelta(days=days)
+        for stage_id, days in Stage.objects.filter(rot_days__gt=0).values_list("pk", "rot_days")
+    }
+    if not cutoffs:
+        return {}
+    entered_before = Q(pk__in=[])
+    for stage_id, cutoff in cutoffs.items():
+        entered_before |= Q(stage_id=stage_id, stage_entered_at__lt=cutoff)
+    cutoff_of = Case(
+        *[When(stage_id=s, then=Value(c)) for s, c in cutoffs.items()],
+        output_field=DateTimeField(),
+    )
+    since = OuterRef("cutoff")
+    changed = StageChange.objects.filter(deal=OuterRef("deal_id"), changed_at__gte=since)
+    touched = (
+        Activity.objects.filter(deal=OuterRef("deal_id"))
+        .exclude(kind=ActivityKind.CHANGE)
+        .filter(Q(created_at__gte=since) | Q(done_at__gte=since))
+    )
+    rows = (
+        facts.filter(entered_before, status=DealStatus.OPEN)
+        .annotate(cutoff=cutoff_of)
+        .filter(~Exists(changed), ~Exists(touched))
+        .values("stage_id")
+        .annotate(n=Count("deal_id"))
+        .order_by()
+    )
+    return {row["stage_id"]: row["n"] for row in rows}
 
 
 def deal_marks_set(deals: Iterable[Deal], now: dt.datetime | None = None) -> None:

@@ -22,6 +22,17 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from .choices import DealStatus
 from .models import Deal, DealFacts, Stage, StageChange, StageStay
+from .rollups.maintain import (
+    FACT_FIELDS,
+    STAY_FIELDS,
+    Deltas,
+    cells_apply,
+    deal_rollups_rebuild,
+    deltas_add,
+    fact_cells,
+    new_deltas,
+    stay_cells,
+)
 
 CHUNK = 5000  # deals a query reads at once (SQLite allows 32,766 parameters)
 MAX_SLOT = 61  # bit 62 is DealFacts.WON_BIT; 63 would be the sign
@@ -181,14 +192,55 @@ def _prep(field: models.Field) -> Any:
     return None
 
 
+def _forget(chunk: list[int], deltas: Deltas | None) -> None:
+    """Delete these deals' facts and stays, taking what they counted out of the cells."""
+    if deltas is not None:
+        old = DealFacts.objects.filter(deal_id__in=chunk).values_list(*FACT_FIELDS)
+        deltas_add(
+            deltas,
+            (c for row in old for c in fact_cells(dict(zip(FACT_FIELDS, row, strict=True)))),
+            -1,
+        )
+        old_stays = StageStay.objects.filter(
+            deal_id__in=chunk, closed_at__isnull=False
+        ).values_list(*STAY_FIELDS)
+        deltas_add(
+            deltas,
+            (c for row in old_stays for c in stay_cells(dict(zip(STAY_FIELDS, row, strict=True)))),
+            -1,
+        )
+    StageStay.objects.filter(deal_id__in=chunk).delete()
+    DealFacts.objects.filter(deal_id__in=chunk).delete()
+
+
 @transaction.atomic
-def deal_facts_refresh(*, deal_ids: Iterable[int]) -> int:
-    """Recompute the facts and stage stays of these deals from their history; trashed deals
-    lose theirs. Returns how many deals have facts afterwards."""
+def deal_facts_forget(*, deal_ids: Iterable[int]) -> None:
+    """Remove these deals' facts and stays and what they counted in the rollup cells, before a
+    change that would otherwise delete them behind the cells' back (a stage's deletion
+    cascades to the facts that name it); `deal_facts_refresh` writes them again afterwards."""
+    ids = sorted(set(deal_ids))
+    for chunk in _chunks(ids, CHUNK):
+        _lock(chunk)
+        deltas = new_deltas()
+        _forget(chunk, deltas)
+        cells_apply(deltas)
+
+
+def _lock(chunk: list[int]) -> None:
+    # one refresh of a deal at a time: two would both take its old facts out of the cells
+    list(Deal.with_trashed.select_for_update().filter(pk__in=chunk).order_by("pk").values("pk"))
+
+
+@transaction.atomic
+def deal_facts_refresh(*, deal_ids: Iterable[int], cells: bool = True) -> int:
+    """Recompute the facts and stage stays of these deals from their history, and the rollup
+    cells they count in (unless `cells` is False: a full rebuild recomputes those at the end);
+    trashed deals lose theirs. Returns how many deals have facts afterwards."""
     ids = sorted(set(deal_ids))
     slots = _slots()
     written = 0
     for chunk in _chunks(ids, CHUNK):
+        _lock(chunk)
         deals: list[Any] = [
             _DealRow(*row)
             for row in Deal.with_trashed.filter(pk__in=chunk, deleted_at__isnull=True)
@@ -204,8 +256,8 @@ def deal_facts_refresh(*, deal_ids: Iterable[int]) -> int:
         for change in changes:
             if change[0] in history:
                 history[change[0]].append(change)
-        StageStay.objects.filter(deal_id__in=chunk).delete()
-        DealFacts.objects.filter(deal_id__in=chunk).delete()
+        deltas = new_deltas() if cells else None
+        _forget(chunk, deltas)
         facts, stays = [], []
         for deal in deals:
             row, deal_stays = _facts_of(deal, history[deal.pk], slots)
@@ -213,6 +265,10 @@ def deal_facts_refresh(*, deal_ids: Iterable[int]) -> int:
             stays += deal_stays
         _insert(DealFacts, facts)
         _insert(StageStay, stays)
+        if deltas is not None:
+            deltas_add(deltas, (c for f in facts for c in fact_cells(f)), 1)
+            deltas_add(deltas, (c for s in stays for c in stay_cells(s)), 1)
+            cells_apply(deltas)
         written += len(facts)
     return written
 
@@ -242,20 +298,25 @@ def deal_facts_sync(*, limit: int = 50_000) -> int:
 
 
 def deal_facts_rebuild(*, pipeline_id: int | None = None, chunk: int = 20_000) -> int:
-    """Recompute the facts of every live deal (of one pipeline), chunk by chunk."""
+    """Recompute the facts of every live deal (of one pipeline), chunk by chunk, and the
+    rollup cells (all of them from the facts at the end, for a full rebuild)."""
     qs = Deal.objects.order_by("pk")
-    if pipeline_id is not None:
+    everything = pipeline_id is None
+    if not everything:
         qs = qs.filter(pipeline_id=pipeline_id)
-    if pipeline_id is None:
+    else:
         DealFacts.objects.filter(deal__deleted_at__isnull=False).delete()
     total = 0
     last = 0
     while True:
         ids = list(qs.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
         if not ids:
-            return total
-        total += deal_facts_refresh(deal_ids=ids)
+            break
+        total += deal_facts_refresh(deal_ids=ids, cells=not everything)
         last = ids[-1]
+    if everything:
+        deal_rollups_rebuild()
+    return total
 
 
 def deals_with_stage(stage: Stage) -> list[int]:

@@ -259,8 +259,24 @@ class DealFacts(models.Model):
                 fields=["pipeline", "closed_at", "owner", "status", "cycle_tenths", "deal"],
                 name="dealfacts_closed",
             ),
+            # the open deals (forecast, open pipeline): what those read, after the close date
             models.Index(
-                fields=["pipeline", "status", "expected_close_date"], name="dealfacts_open"
+                fields=[
+                    "pipeline",
+                    "status",
+                    "expected_close_date",
+                    "stage",
+                    "currency",
+                    "value",
+                    "owner",
+                    "deal",
+                ],
+                name="dealfacts_open",
+            ),
+            # rotting: open deals per stage by when they entered it
+            models.Index(
+                fields=["pipeline", "status", "stage", "stage_entered_at", "owner", "deal"],
+                name="dealfacts_rot",
             ),
             models.Index(fields=["owner", "created_at"], name="dealfacts_owner"),
         ]
@@ -309,3 +325,15 @@ class StageStay(models.Model):
 
     def __str__(self) -> str:
         return f"deal {self.deal_id} in stage {self.stage_id}"
+
+
+# the rollup cells are models of this app; they live in their own module
+from .rollups.models import (  # noqa: E402, F401
+    ClosedCell,
+    CompetitorCell,
+    CycleCell,
+    LostCell,
+    OpenedCell,
+    StayCell,
+    TraitCell,
+)

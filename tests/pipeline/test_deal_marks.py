@@ -138,3 +138,55 @@ def test_list_and_board_query_counts_do_not_grow_with_deals(
     with django_assert_max_num_queries(len(few_board.captured_queries)):
         response = rep_client.get(BOARD)
     assert response.content.decode().count('class="deal-card') == 22
+
+
+def test_the_reports_rotting_count_agrees_with_the_deal_list(admin: Any, rep: Any, teammate: Any):
+    """`rotting_counts` (from the facts, for the reports) and the deal list's `rotting` mark
+    count the same deals per stage, whatever happened to them and whenever one looks."""
+    import random
+    from collections import Counter
+
+    import time_machine
+
+    from closeloop.pipeline import services
+    from closeloop.pipeline.deal_marks import rotting_counts
+    from closeloop.pipeline.models import DealFacts, Stage
+    from closeloop.pipeline.selectors import DealFilters, deal_list
+    from tests.factories import lost_reason
+
+    rng = random.Random(5)
+    t0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    stages = list(Stage.objects.filter(pipeline__is_default=True))
+    for n in range(30):
+        day = rng.uniform(0, 60)
+        with time_machine.travel(t0 + dt.timedelta(days=day), tick=False):
+            deal = services.deal_create(
+                actor=admin,
+                title=f"D{n}",
+                stage=rng.choice(stages),
+                owner=rng.choice([rep, teammate]),
+            )
+        for _ in range(rng.randint(0, 3)):
+            day += rng.uniform(1, 20)
+            with time_machine.travel(t0 + dt.timedelta(days=day), tick=False):
+                step = rng.random()
+                if deal.status != DealStatus.OPEN:
+                    deal = services.deal_reopen(actor=admin, deal=deal)
+                elif step < 0.4:
+                    target = rng.choice([s for s in stages if s.pk != deal.stage_id])
+                    deal = services.deal_move_to_stage(actor=admin, deal=deal, stage=target)
+                elif step < 0.6:
+                    deal = services.deal_mark_lost(
+                        actor=admin, deal=deal, reason=lost_reason("Price")
+                    )
+                else:
+                    activity_create(actor=admin, body="Spoke to them", deal=deal)
+    for days in (40, 70, 90, 120, 200):
+        later = t0 + dt.timedelta(days=days)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            listed = Counter(
+                d.stage_id for d in deal_list(user=admin, filters=DealFilters(mark="rotting"))
+            )
+        counted = rotting_counts(DealFacts.objects.all(), now=later)
+        assert counted == dict(listed)
+    assert any(counted.values())

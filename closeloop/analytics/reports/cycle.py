@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, F, Max, Min
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Stage
+from closeloop.pipeline.rollups.models import CycleCell, StayCell
 
+from ..cells import deals, report_rows
 from ..charts import Chart, hbar_chart, line_chart
-from ..filters import ReportFilters, report_facts, report_stays
-from ..months import month_span, months_between
+from ..filters import ReportFilters
+from ..months import months_between
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import days, percentile_of_counts
 
@@ -81,20 +80,18 @@ def _durations(rows: Iterable[dict[str, Any]], *keys: str) -> dict[tuple, Durati
     return {key: Durations(tuple(pairs)) for key, pairs in grouped.items()}
 
 
-def _closed_facts(*, user: Any, filters: ReportFilters) -> Any:
-    return report_facts(user=user, filters=filters, date_field="closed_at").filter(
-        status__in=[DealStatus.WON, DealStatus.LOST], cycle_tenths__isnull=False
-    )
+def _tenths(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["tenths"] = row.pop("cycle_tenths")
+    return rows
 
 
 def cycle_by_outcome(*, user: Any, filters: ReportFilters) -> dict[str, Durations]:
     """Cycle lengths of the deals won and lost in the period, keyed by status."""
-    rows = (
-        _closed_facts(user=user, filters=filters)
-        .values("status", tenths=F("cycle_tenths"))
-        .annotate(n=Count("pk"))
+    rows = report_rows(CycleCell, user=user, filters=filters).group(
+        "status", "cycle_tenths", n=deals()
     )
-    found = _durations(rows, "status")
+    found = _durations(_tenths(rows), "status")
     return {status: found.get((status,), Durations()) for status, _ in OUTCOMES}
 
 
@@ -103,11 +100,8 @@ def stage_times(*, user: Any, filters: ReportFilters) -> list[tuple[Stage, dict[
     stages = list(
         Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
     )
-    rows = (
-        report_stays(user=user, filters=filters)
-        .filter(status__in=[DealStatus.WON, DealStatus.LOST], tenths__isnull=False)
-        .values("stage_id", "status", "tenths")
-        .annotate(n=Count("pk"))
+    rows = report_rows(StayCell, user=user, filters=filters).group(
+        "stage_id", "status", "tenths", n=deals()
     )
     found = _durations(rows, "stage_id", "status")
     return [
@@ -116,38 +110,15 @@ def stage_times(*, user: Any, filters: ReportFilters) -> list[tuple[Stage, dict[
     ]
 
 
-def _cycle_rows_by_month(qs: Any, period: Any) -> list[dict[str, Any]]:
-    """(month, status, tenths, n) rows. PostgreSQL truncates months natively in one GROUP BY;
-    SQLite would call a Python function on every row, so there each month is its own range
-    query on the (pipeline, closed_at) index."""
-    counted = qs.values("status", tenths=F("cycle_tenths")).annotate(n=Count("pk"))
-    if connection.vendor == "postgresql":
-        return list(
-            qs.annotate(month=TruncMonth("closed_at"))
-            .values("month", "status", tenths=F("cycle_tenths"))
-            .annotate(n=Count("pk"))
-        )
-    first, last = period.first, period.last
-    if first is None or last is None:
-        bounds = qs.aggregate(low=Min("closed_at"), high=Max("closed_at"))
-        if bounds["low"] is None:
-            return []
-        first = first or timezone.localtime(bounds["low"]).date()
-        last = last or timezone.localtime(bounds["high"]).date()
-    rows = []
-    for month in months_between(first, last):
-        start, end = month_span(month)
-        for row in counted.filter(closed_at__gte=start, closed_at__lt=end):
-            rows.append({"month": month, **row})
-    return rows
-
-
 def cycle_by_month(
     *, user: Any, filters: ReportFilters
 ) -> list[tuple[dt.date, dict[str, Durations]]]:
     """Per month closed (local time), the cycles of the deals won and lost in it; every month of
     the period is listed, so a month without closes shows as a gap rather than disappearing."""
-    rows = _cycle_rows_by_month(_closed_facts(user=user, filters=filters), filters.period)
+    rows = report_rows(CycleCell, user=user, filters=filters, monthly=True).by_month(
+        "status", "cycle_tenths", n=deals()
+    )
+    rows = _tenths(rows)
     found = {
         (_local_day(month), status): durations
         for (month, status), durations in _durations(rows, "month", "status").items()

@@ -29,7 +29,9 @@ from django.utils import timezone
 from closeloop.core.money import base_currency
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Stage
+from closeloop.pipeline.rollups.models import ClosedCell
 
+from ..cells import deals, report_rows
 from ..charts import column_chart
 from ..choices import PeriodPreset
 from ..filters import DEFAULT_PRESET, Period, ReportFilters, month_start, period_of, report_facts
@@ -131,16 +133,16 @@ def win_chances(
     """Closed deals of the pipeline visible to `user` that closed in the last 12 months, and per
     stage how many of those that reached it were won (one query)."""
     basis = period_of(PeriodPreset.LAST_12_MONTHS, today)
-    closed = report_facts(
-        user=user, filters=ReportFilters(pipeline_id=pipeline_id, period=basis), date_field=None
-    ).filter(basis.q("closed_at"), status__in=[DealStatus.WON, DealStatus.LOST])
+    closed = report_rows(
+        ClosedCell, user=user, filters=ReportFilters(pipeline_id=pipeline_id, period=basis)
+    )
     masks = stage_masks(stages)
     won = Q(status=DealStatus.WON)
-    aggregates: dict[str, Any] = {"closed": Count("pk")}
+    aggregates: dict[str, Any] = {"closed": deals()}
     for pk in masks:
         reached = ~Q(**{f"b{pk}": 0})
-        aggregates[f"n{pk}"] = Count("pk", filter=reached)
-        aggregates[f"k{pk}"] = Count("pk", filter=reached & won)
+        aggregates[f"n{pk}"] = deals(reached)
+        aggregates[f"k{pk}"] = deals(reached & won)
     counts = closed.annotate(
         **{f"b{pk}": F("reached_mask").bitand(mask) for pk, mask in masks.items()}
     ).aggregate(**aggregates)

@@ -19,10 +19,11 @@ from closeloop.leads.choices import LeadStatus
 from closeloop.leads.selectors import lead_queryset
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import DealFacts, Stage
+from closeloop.pipeline.rollups.models import OpenedCell
 
+from ..cells import Rows, deals, report_rows
 from ..charts import hbar_chart
-from ..filters import ReportFilters, report_facts
-from ..months import aggregate_by_month
+from ..filters import ReportFilters
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import percent
 
@@ -70,17 +71,19 @@ def stage_masks(stages: list[Stage]) -> dict[int, int]:
     return masks
 
 
-def reached_counts(facts: Any, stages: list[Stage]) -> dict[str, int]:
-    """One scan: deals in `facts`, won, lost, and how many reached each stage (key "s<pk>")."""
+def reached_counts(rows: Rows, stages: list[Stage]) -> dict[str, int]:
+    """One pass: deals in `rows`, won, lost, and how many reached each stage (key "s<pk>")."""
     masks = stage_masks(stages)
     annotations = {f"b{pk}": F("reached_mask").bitand(mask) for pk, mask in masks.items()}
-    counts = {f"s{pk}": Count("pk", filter=~Q(**{f"b{pk}": 0})) for pk in masks}
-    return facts.annotate(**annotations).aggregate(
-        deals=Count("pk"),
-        won=Count("pk", filter=Q(status=DealStatus.WON)),
-        lost=Count("pk", filter=Q(status=DealStatus.LOST)),
+    counts = {f"s{pk}": deals(~Q(**{f"b{pk}": 0})) for pk in masks}
+    found = rows.annotate(**annotations).aggregate(
+        n=deals(),
+        won=deals(Q(status=DealStatus.WON)),
+        lost=deals(Q(status=DealStatus.LOST)),
         **counts,
     )
+    found["deals"] = found.pop("n")
+    return found
 
 
 def funnel_steps(*, user: Any, filters: ReportFilters) -> list[Step]:
@@ -108,7 +111,7 @@ def funnel_steps(*, user: Any, filters: ReportFilters) -> list[Step]:
     stages = list(
         Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
     )
-    counts = reached_counts(report_facts(user=user, filters=filters), stages)
+    counts = reached_counts(report_rows(OpenedCell, user=user, filters=filters), stages)
     opened = counts["deals"]
     steps.append(Step("Deals opened", "deal", opened))
     previous = opened
@@ -123,14 +126,11 @@ def funnel_steps(*, user: Any, filters: ReportFilters) -> list[Step]:
 
 def cohort_rows(*, user: Any, filters: ReportFilters) -> list[list[Any]]:
     """Per month of opening: deals opened, still open, won, lost and the win rate so far."""
-    months = aggregate_by_month(
-        report_facts(user=user, filters=filters),
-        "created_at",
-        filters.period,
-        n=Count("pk"),
-        open=Count("pk", filter=Q(status=DealStatus.OPEN)),
-        won=Count("pk", filter=Q(status=DealStatus.WON)),
-        lost=Count("pk", filter=Q(status=DealStatus.LOST)),
+    months = report_rows(OpenedCell, user=user, filters=filters, monthly=True).by_month(
+        n=deals(),
+        open=deals(Q(status=DealStatus.OPEN)),
+        won=deals(Q(status=DealStatus.WON)),
+        lost=deals(Q(status=DealStatus.LOST)),
     )
     return [
         [
@@ -141,7 +141,9 @@ def cohort_rows(*, user: Any, filters: ReportFilters) -> list[list[Any]]:
             r["lost"],
             percent(r["won"], r["won"] + r["lost"]),
         ]
-        for month, r in months
+        for r in months
+        for month in [r["month"]]
+        if r["n"]
     ]
 
 

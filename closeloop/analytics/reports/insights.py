@@ -21,16 +21,18 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from closeloop.activities.services.planning import deal_demo_stage
 from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.deal_marks import rotting_counts
 from closeloop.pipeline.models import DealFacts, Pipeline, Stage
-from closeloop.pipeline.selectors import DealFilters, deal_list
+from closeloop.pipeline.rollups.models import ClosedCell, LostCell
 
-from ..filters import ReportFilters, report_facts
+from ..cells import Rows, deals, report_rows
+from ..filters import ReportFilters, report_narrowed
 from ..results import Link, ReportKind, ReportResult, Section, Table, report_register
 from ..stats import MIN_SAMPLE, Rate, significantly_above
 from .funnel import stage_masks
@@ -130,21 +132,24 @@ def _rate(rate: Rate) -> str:
 
 
 def _stage_losses(
-    facts: Any, stages: list[Stage], roles: dict[int, str], filters: ReportFilters, out: Insights
+    closed: Rows,
+    lost: Rows,
+    stages: list[Stage],
+    roles: dict[int, str],
+    filters: ReportFilters,
+    out: Insights,
 ) -> None:
     masks = stage_masks(stages)
     annotations = {f"b{pk}": F("reached_mask").bitand(mask) for pk, mask in masks.items()}
     counts: dict[str, Any] = {}
     for stage in stages:
-        counts[f"r{stage.pk}"] = Count("pk", filter=~Q(**{f"b{stage.pk}": 0}))
-        counts[f"l{stage.pk}"] = Count("pk", filter=Q(status=DealStatus.LOST, stage_id=stage.pk))
-    row = facts.annotate(**annotations).aggregate(**counts)
+        counts[f"r{stage.pk}"] = deals(~Q(**{f"b{stage.pk}": 0}))
+        counts[f"l{stage.pk}"] = deals(Q(status=DealStatus.LOST, stage_id=stage.pk))
+    row = closed.annotate(**annotations).aggregate(**counts)
     reasons: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for r in (
-        facts.filter(status=DealStatus.LOST)
-        .values("stage_id", "lost_reason__name")
-        .annotate(n=Count("pk"))
-        .order_by("stage_id", "-n", "lost_reason__name")
+    by_reason = lost.group("stage_id", "lost_reason__name", n=deals())
+    for r in sorted(
+        by_reason, key=lambda r: (r["stage_id"], -r["n"], r["lost_reason__name"] or "")
     ):
         reasons[r["stage_id"]].append((r["lost_reason__name"] or "No reason given", r["n"]))
     reached_all = sum(row[f"r{s.pk}"] for s in stages)
@@ -185,7 +190,9 @@ def _stage_losses(
         )
 
 
-def _rep_conversion(facts: Any, stages: list[Stage], filters: ReportFilters, out: Insights) -> None:
+def _rep_conversion(
+    closed: Rows, stages: list[Stage], filters: ReportFilters, out: Insights
+) -> None:
     masks = stage_masks(stages)
     after = _next_masks(stages, masks)
     annotations: dict[str, Any] = {}
@@ -194,13 +201,10 @@ def _rep_conversion(facts: Any, stages: list[Stage], filters: ReportFilters, out
         annotations[f"b{stage.pk}"] = F("reached_mask").bitand(masks[stage.pk])
         annotations[f"a{stage.pk}"] = F("reached_mask").bitand(after[stage.pk])
         reached = ~Q(**{f"b{stage.pk}": 0})
-        counts[f"r{stage.pk}"] = Count("pk", filter=reached)
-        counts[f"p{stage.pk}"] = Count("pk", filter=reached & ~Q(**{f"a{stage.pk}": 0}))
-    rows = list(
-        facts.annotate(**annotations)
-        .values("owner_id", "owner__full_name", "owner__email")
-        .annotate(**counts)
-        .order_by()
+        counts[f"r{stage.pk}"] = deals(reached)
+        counts[f"p{stage.pk}"] = deals(reached & ~Q(**{f"a{stage.pk}": 0}))
+    rows = closed.annotate(**annotations).group(
+        "owner_id", "owner__full_name", "owner__email", **counts
     )
     for stage in stages:
         total_n = sum(r[f"r{stage.pk}"] for r in rows)
@@ -252,16 +256,15 @@ def rotting_by_stage(
 ) -> list[tuple[Stage, int]]:
     """Open deals rotting today in each stage of the pipeline, as the deal list counts them
     (same visibility, owner and team; period, source, campaign and product do not apply)."""
-    deals = deal_list(
-        user=user,
-        filters=DealFilters(
-            pipeline_id=filters.pipeline_id,
-            owner_id=filters.owner_id,
-            team_id=filters.team_id,
-            mark="rotting",
-        ),
+    chosen = ReportFilters(
+        pipeline_id=filters.pipeline_id,
+        period=filters.period,
+        owner_id=filters.owner_id,
+        team_id=filters.team_id,
     )
-    counts = dict(deals.order_by().values_list("stage_id").annotate(Count("pk")))
+    counts = rotting_counts(
+        report_narrowed(DealFacts.objects.all(), user, chosen, deal_field="deal_id")
+    )
     return [(s, counts[s.pk]) for s in stages if counts.get(s.pk)]
 
 
@@ -305,8 +308,9 @@ def insights_find(*, user: Any, filters: ReportFilters) -> Insights:
         out.missing.append("every finding: there is no pipeline yet.")
         return out
     stages = list(pipeline.stages.order_by("position", "pk"))
-    closed = report_facts(user=user, filters=filters, date_field="closed_at")
-    _stage_losses(closed, stages, stage_roles(pipeline, stages), filters, out)
+    closed = report_rows(ClosedCell, user=user, filters=filters)
+    lost = report_rows(LostCell, user=user, filters=filters)
+    _stage_losses(closed, lost, stages, stage_roles(pipeline, stages), filters, out)
     _rep_conversion(closed, stages, filters, out)
     _rotting(rotting_by_stage(user=user, filters=filters, stages=stages), filters, out)
     out.findings.sort(key=lambda f: (-f.severity, -f.rank, f.title))

@@ -20,15 +20,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Lower, Trim
 
 from closeloop.core.money import CENT, base_currency
-from closeloop.pipeline.choices import DealStatus
-from closeloop.pipeline.models import DealFacts, LostReason, Stage
+from closeloop.pipeline.models import LostReason, Stage
+from closeloop.pipeline.rollups.models import ClosedCell, CompetitorCell, LostCell
 
+from ..cells import deals, report_rows
 from ..charts import Chart, hbar_chart
-from ..filters import ReportFilters, report_facts
+from ..filters import ReportFilters
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stacked import count_top, stacked_hbar_chart
 from ..stats import percent
@@ -89,12 +90,6 @@ def _value(base: str) -> Sum:
     return Sum("value", filter=Q(currency=base), default=ZERO)
 
 
-def lost_facts(*, user: Any, filters: ReportFilters) -> QuerySet[DealFacts]:
-    """The facts of the deals lost in the period that `user` may see, filtered."""
-    facts = report_facts(user=user, filters=filters, date_field="closed_at")
-    return facts.filter(status=DealStatus.LOST)
-
-
 def losses(*, user: Any, filters: ReportFilters) -> Losses:
     """Lost deals by stage × reason and by rep × stage, and how many closed deals reached each
     stage."""
@@ -102,22 +97,25 @@ def losses(*, user: Any, filters: ReportFilters) -> Losses:
         Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
     )
     result = Losses(stages, base_currency())
-    closed = report_facts(user=user, filters=filters, date_field="closed_at").filter(
-        closed_at__isnull=False
-    )
+    closed = report_rows(ClosedCell, user=user, filters=filters)
     counts = reached_counts(closed, stages)
     result.closed = counts["deals"]
     result.reached = {s.pk: counts[f"s{s.pk}"] for s in stages}
-    lost = lost_facts(user=user, filters=filters)
+    lost = report_rows(LostCell, user=user, filters=filters)
     value = _value(result.base)
-    for row in lost.values("stage_id", "lost_reason_id").annotate(
-        n=Count("pk"), value=value, foreign=Count("pk", filter=~Q(currency=result.base))
+    for row in lost.group(
+        "stage_id",
+        "lost_reason_id",
+        n=deals(),
+        value_sum=value,
+        foreign=deals(~Q(currency=result.base)),
     ):
         key = (row["stage_id"], row["lost_reason_id"])
-        result.by_stage_reason[key] = Cell(row["n"], row["value"])
+        result.by_stage_reason[key] = Cell(row["n"], row["value_sum"])
         result.other_currency += row["foreign"]
-    for row in lost.values("owner_id", "stage_id").annotate(n=Count("pk"), value=value):
-        result.by_owner_stage[(row["owner_id"], row["stage_id"])] = Cell(row["n"], row["value"])
+    for row in lost.group("owner_id", "stage_id", n=deals(), value_sum=value):
+        cell = Cell(row["n"], row["value_sum"])
+        result.by_owner_stage[(row["owner_id"], row["stage_id"])] = cell
     return result
 
 
@@ -229,18 +227,17 @@ def competitor_rows(
     all losses, value and the most frequent reason; deals naming none come last."""
     groups: dict[str, Competitor] = defaultdict(Competitor)
     rows_in = (
-        lost_facts(user=user, filters=filters)
-        .annotate(key=Lower(Trim("competitor")))
-        .values("key", "competitor", "lost_reason_id")
-        .annotate(n=Count("pk"), value=_value(base))
+        report_rows(CompetitorCell, user=user, filters=filters)
+        .annotate(spelt_as=Lower(Trim("competitor")))
+        .group("spelt_as", "competitor", "lost_reason_id", n=deals(), value_sum=_value(base))
     )
     order = {r: i for i, r in enumerate(names)}
     # in list order, so that `top_reason` settles an exact tie by the reason list
     for row in sorted(rows_in, key=lambda r: order.get(r["lost_reason_id"], 0)):
-        group = groups[row["key"] or ""]
-        group.cell.add(row["n"], row["value"])
+        group = groups[row["spelt_as"] or ""]
+        group.cell.add(row["n"], row["value_sum"])
         group.spellings[row["competitor"].strip()] += row["n"]
-        group.reasons[row["lost_reason_id"]].add(row["n"], row["value"])
+        group.reasons[row["lost_reason_id"]].add(row["n"], row["value_sum"])
 
     def label(key: str) -> str:
         # the spelling used most often (alphabetical on a tie) names the group

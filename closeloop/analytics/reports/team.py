@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 
@@ -35,7 +35,9 @@ from closeloop.activities.models import Activity
 from closeloop.core.money import base_currency
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import DealFacts, Stage
+from closeloop.pipeline.rollups.models import ClosedCell, OpenedCell
 
+from ..cells import Rows, deals, report_rows
 from ..charts import Chart, hbar_chart
 from ..choices import TargetMetric
 from ..filters import Period, ReportFilters, report_facts
@@ -133,33 +135,29 @@ def _reached(mask: int) -> GreaterThan:
     return GreaterThan(F("reached_mask").bitand(mask), 0)
 
 
-def _cohort_counts(facts: Any, stages: list[Stage]) -> dict[int, dict[str, int]]:
+def _cohort_counts(opened: Rows, stages: list[Stage]) -> dict[int, dict[str, int]]:
     """One grouped scan of the deals opened in the period: per owner, how many, and per stage
     how many reached it and how many of those reached the next required stage."""
     masks, following = stage_masks(stages), _next_masks(stages)
-    counts: dict[str, Any] = {"created": Count("pk")}
+    counts: dict[str, Any] = {"created": deals()}
     for stage in stages:
         here = Q(_reached(masks[stage.pk]))
-        counts[f"r{stage.pk}"] = Count("pk", filter=here)
-        counts[f"p{stage.pk}"] = Count("pk", filter=here & Q(_reached(following[stage.pk])))
-    rows = facts.values("owner_id").annotate(**counts).order_by()
-    return {row.pop("owner_id"): row for row in rows}
+        counts[f"r{stage.pk}"] = deals(here)
+        counts[f"p{stage.pk}"] = deals(here & Q(_reached(following[stage.pk])))
+    return {row.pop("owner_id"): row for row in opened.group("owner_id", **counts)}
 
 
-def _closed_counts(facts: Any) -> dict[int, dict[str, Any]]:
-    """One grouped scan of the deals closed in the period: won, lost and won value per owner."""
+def _closed_counts(closed: Rows) -> dict[int, dict[str, Any]]:
+    """One grouped pass over the deals closed in the period: won, lost and won value per
+    owner."""
     won = Q(status=DealStatus.WON)
     base = won & Q(currency=base_currency())
-    rows = (
-        facts.filter(status__in=(DealStatus.WON, DealStatus.LOST))
-        .values("owner_id")
-        .annotate(
-            won=Count("pk", filter=won),
-            lost=Count("pk", filter=Q(status=DealStatus.LOST)),
-            won_value=Coalesce(Sum("value", filter=base), Value(Decimal(0))),
-            won_base=Count("pk", filter=base),
-        )
-        .order_by()
+    rows = closed.group(
+        "owner_id",
+        won=deals(won),
+        lost=deals(Q(status=DealStatus.LOST)),
+        won_value=Sum("value", filter=base, default=Decimal(0)),
+        won_base=deals(base),
     )
     return {row.pop("owner_id"): row for row in rows}
 
@@ -219,10 +217,10 @@ def team_figures(
     stages = list(
         Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
     )
-    cohort = _cohort_counts(report_facts(user=user, filters=filters), stages)
-    closed_facts = report_facts(user=user, filters=filters, date_field="closed_at")
-    closed = _closed_counts(closed_facts)
-    cycles = _cycle_counts(closed_facts)
+    cohort = _cohort_counts(report_rows(OpenedCell, user=user, filters=filters), stages)
+    closed = _closed_counts(report_rows(ClosedCell, user=user, filters=filters))
+    # per owner and cycle length nothing adds up in cells: the facts' own index answers
+    cycles = _cycle_counts(report_facts(user=user, filters=filters, date_field="closed_at"))
     ids = set(cohort) | set(closed) | set(_target_holders(user=user, filters=filters))
     period = filters.period
     activities = activity_counts(user_ids=list(ids), period=period)

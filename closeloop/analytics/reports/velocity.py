@@ -22,15 +22,17 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Func, Max, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from closeloop.core.money import base_currency
 from closeloop.pipeline.choices import DealStatus
+from closeloop.pipeline.rollups.models import ClosedCell, OpenedCell
 
+from ..cells import cells_usable
 from ..charts import line_chart
 from ..choices import PeriodPreset
-from ..filters import Period, ReportFilters, month_start, report_facts
+from ..filters import Period, ReportFilters, month_start, report_facts, report_narrowed
 from ..results import ReportKind, ReportResult, Section, Table, report_register
 from ..stats import Rate
 
@@ -83,7 +85,8 @@ class Velocity:
 
 
 def _aggregates(period: Period, now: dt.datetime, currency: str, n: int) -> dict[str, Any]:
-    """The six figures of one span, suffixed with `n` so that many spans share one query."""
+    """The six figures of one span from the facts, suffixed with `n` so that many spans share
+    one query (for filters and periods the cells cannot answer)."""
     end = min(period.end, now) if period.end else now
     in_period = period.q("closed_at")
     won = in_period & Q(status=DealStatus.WON)
@@ -99,6 +102,89 @@ def _aggregates(period: Period, now: dt.datetime, currency: str, n: int) -> dict
     }
 
 
+def _month_of(moment: dt.datetime | None) -> dt.date | None:
+    """The cells' month starting at `moment` (None when it is not a month's start there)."""
+    if moment is None:
+        return None
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return local.date() if local.day == 1 and local.time() == dt.time.min else None
+
+
+def _total(cells: QuerySet, field: str, condition: Q) -> Max:
+    """A sum over other cells, as one column of the outer aggregate: the subquery does not
+    depend on the outer rows, so the database computes it once."""
+    summed = cells.filter(condition).annotate(total=Func(F(field), function="SUM"))
+    return Max(Subquery(summed.values("total")[:1]))
+
+
+def _cell_aggregates(
+    period: Period, now: dt.datetime, currency: str, n: int, closed: QuerySet
+) -> dict[str, Any] | None:
+    """The same figures from the cells (an aggregate over the opened cells, the closed ones
+    as subqueries), or None when the span does not start and end on the cells' months."""
+    first, last = _month_of(period.start), _month_of(period.end)
+    if (period.start and first is None) or (period.end and last is None):
+        return None
+    at_end = Q() if not period.end or period.end >= now else Q(month__lt=last)
+    in_period = Q(**({"month__gte": first} if first else {})) & Q(
+        **({"month__lt": last} if last else {})
+    )
+    won = in_period & Q(status=DealStatus.WON)
+    base = Q(currency=currency)
+    return {
+        f"opened_before_{n}": Sum("deals", filter=at_end, default=0),
+        f"closed_before_{n}": _total(closed, "deals", at_end),
+        f"won_{n}": _total(closed, "deals", won),
+        f"lost_{n}": _total(closed, "deals", in_period & Q(status=DealStatus.LOST)),
+        f"won_summed_{n}": _total(closed, "deals", won & base),
+        f"won_value_sum_{n}": _total(closed, "value", won & base),
+        f"cycle_tenths_sum_{n}": _total(closed, "cycle_tenths", won),
+    }
+
+
+def _span_counts(
+    *,
+    user: Any,
+    filters: ReportFilters,
+    spans: list[tuple[Period, str]],
+    now: dt.datetime,
+    currency: str,
+) -> dict[str, Any]:
+    """Every span's figures in one query: from the cells where each span covers whole months
+    of them (deals open at a span's end = opened before it less closed before it, since a
+    deal closes after it opens), otherwise from the facts."""
+    if cells_usable(ClosedCell, user=user, filters=filters):
+        closed = report_narrowed(ClosedCell.objects.all(), user, filters, deal_field="")
+        aggregates: dict[str, Any] = {}
+        for n, (period, _) in enumerate(spans):
+            found = _cell_aggregates(period, now, currency, n, closed)
+            if found is None:
+                break
+            aggregates |= found
+        else:
+            opened = report_narrowed(OpenedCell.objects.all(), user, filters, deal_field="")
+            counts = opened.aggregate(**aggregates)
+            for n in range(len(spans)):
+                counts[f"open_deals_{n}"] = counts.pop(f"opened_before_{n}") - (
+                    counts.pop(f"closed_before_{n}") or 0
+                )
+                for key in ("won", "lost", "won_summed"):
+                    counts[f"{key}_{n}"] = counts[f"{key}_{n}"] or 0
+            return counts
+    facts = report_facts(user=user, filters=filters, date_field=None)
+    starts = [p.start for p, _ in spans]
+    if spans and all(starts):
+        # only deals open now or closed since the first start can count: keeps the query on
+        # the recent rows of a large pipeline (open at a past end = closed after it or open)
+        facts = facts.filter(
+            Q(status=DealStatus.OPEN) | Q(closed_at__gte=min(s for s in starts if s is not None))
+        )
+    aggregates = {}
+    for n, (period, _) in enumerate(spans):
+        aggregates.update(_aggregates(period, now, currency, n))
+    return facts.aggregate(**aggregates)
+
+
 def velocities(
     *,
     user: Any,
@@ -110,18 +196,7 @@ def velocities(
     """Velocity inputs for each (period, label) over the deals visible to `user` matching the
     other filters, in one query: closed in the period, and open at its end (or at `now`)."""
     currency = currency or base_currency()
-    facts = report_facts(user=user, filters=filters, date_field=None)
-    starts = [p.start for p, _ in spans]
-    if spans and all(starts):
-        # only deals open now or closed since the first start can count: keeps the query on
-        # the recent rows of a large pipeline (open at a past end = closed after it or open)
-        facts = facts.filter(
-            Q(status=DealStatus.OPEN) | Q(closed_at__gte=min(s for s in starts if s is not None))
-        )
-    aggregates: dict[str, Any] = {}
-    for n, (period, _) in enumerate(spans):
-        aggregates.update(_aggregates(period, now, currency, n))
-    counts = facts.aggregate(**aggregates)
+    counts = _span_counts(user=user, filters=filters, spans=spans, now=now, currency=currency)
     return [
         Velocity(
             label=label or period.label,

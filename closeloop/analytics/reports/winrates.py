@@ -18,7 +18,9 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from closeloop.core.money import base_currency
 from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import DealFacts
+from closeloop.pipeline.rollups.models import SIZE_BAND_EDGES, Cell, ClosedCell, TraitCell
 
+from ..cells import Rows, deals, report_rows
 from ..charts import Chart, hbar_chart
 from ..filters import ReportFilters, report_facts
 from ..results import ReportKind, ReportResult, Section, Table, report_register
@@ -26,9 +28,6 @@ from ..stats import Rate
 
 SMALL_SAMPLE = 10  # fewer closed deals than this in a row and the row is marked "small sample"
 
-# The lower edges of the deal size bands, in the base currency: a band runs from its edge up to
-# (not including) the next one, the last has no upper end. Change the bands here only.
-SIZE_BAND_EDGES: tuple[int, ...] = (0, 1_000, 5_000, 10_000, 50_000)
 OTHER_CURRENCY = -1  # the band key of deals in another currency than the base one
 
 NO_SOURCE = "(no source)"
@@ -77,6 +76,11 @@ def closed_facts(*, user: Any, filters: ReportFilters) -> QuerySet[DealFacts]:
     )
 
 
+def closed_rows(model: type[Cell], *, user: Any, filters: ReportFilters, **cells: Any) -> Rows:
+    """The same deals, counted by the rollup cells of `model` where they can."""
+    return report_rows(model, user=user, filters=filters, **cells)
+
+
 def _grouped(
     facts: QuerySet[DealFacts],
     key: str,
@@ -96,21 +100,22 @@ def _grouped(
     )
 
 
+def _counted(rows: Rows, key: str, label: str | None) -> list[dict[str, Any]]:
+    """Closed and won deals per `key` (with its `label`), from cells or facts alike."""
+    names = {"key": F(key)} | ({"name": F(label)} if label else {})
+    return rows.annotate(**names).group(*names, closed=deals(), won=deals(Q(status=DealStatus.WON)))
+
+
 def _sorted(rows: Iterable[RateRow]) -> list[RateRow]:
     return sorted(rows, key=lambda r: (-r.closed, r.order))
 
 
-def rows_by_owner(facts: QuerySet[DealFacts]) -> list[RateRow]:
+def rows_by_owner(closed: Rows) -> list[RateRow]:
     """Per owner (named as on the rest of the app: full name, else the email's name)."""
     # the names come in the same grouped query, through the join on the owner
-    groups = (
-        facts.values(key=F("owner_id"), full_name=F("owner__full_name"), email=F("owner__email"))
-        .annotate(
-            closed=Count("deal_id"),
-            won=Count("deal_id", filter=Q(status=DealStatus.WON)),
-        )
-        .order_by()
-    )
+    groups = closed.annotate(
+        key=F("owner_id"), full_name=F("owner__full_name"), email=F("owner__email")
+    ).group("key", "full_name", "email", closed=deals(), won=deals(Q(status=DealStatus.WON)))
     rows = []
     for g in groups:
         name = g["full_name"] or g["email"].split("@")[0]
@@ -130,12 +135,12 @@ def _named_rows(groups: Iterable[dict[str, Any]], none_label: str | None) -> lis
     return _sorted(rows)
 
 
-def rows_by_source(facts: QuerySet[DealFacts]) -> list[RateRow]:
-    return _named_rows(_grouped(facts, "source_id", "source__name"), NO_SOURCE)
+def rows_by_source(closed: Rows) -> list[RateRow]:
+    return _named_rows(_counted(closed, "source_id", "source__name"), NO_SOURCE)
 
 
-def rows_by_campaign(facts: QuerySet[DealFacts]) -> list[RateRow]:
-    return _named_rows(_grouped(facts, "campaign_id", "campaign__name"), NO_CAMPAIGN)
+def rows_by_campaign(closed: Rows) -> list[RateRow]:
+    return _named_rows(_counted(closed, "campaign_id", "campaign__name"), NO_CAMPAIGN)
 
 
 def rows_by_product(facts: QuerySet[DealFacts]) -> list[RateRow]:
@@ -161,26 +166,33 @@ def rows_by_template(facts: QuerySet[DealFacts]) -> list[RateRow]:
     return _named_rows(groups, None)
 
 
-def size_band(base: str) -> Case:
-    """The band index of a deal's value (OTHER_CURRENCY when not in the `base` currency)."""
-    whens = [When(~Q(currency=base), then=Value(OTHER_CURRENCY))]
+def size_band() -> Case:
+    """The band index of a deal's value, in its own currency (as `TraitCell.band` says)."""
     # highest edge first: the first matching When wins
-    for index in range(len(SIZE_BAND_EDGES) - 1, 0, -1):
-        whens.append(When(value__gte=SIZE_BAND_EDGES[index], then=Value(index)))
+    whens = [
+        When(value__gte=SIZE_BAND_EDGES[index], then=Value(index))
+        for index in range(len(SIZE_BAND_EDGES) - 1, 0, -1)
+    ]
     return Case(*whens, default=Value(0), output_field=IntegerField())
 
 
-def rows_by_size(facts: QuerySet[DealFacts], *, base: str) -> list[RateRow]:
+def rows_by_size(closed: Rows, *, base: str) -> list[RateRow]:
     """Per size band of the value in the `base` currency, "other currency" last on ties."""
-    groups = _grouped(facts.annotate(band=size_band(base)), "band", None)
+    closed = closed.annotate_facts(band=size_band())
+    found: dict[int, list[int]] = {}
+    for g in closed.group("band", "currency", closed=deals(), won=deals(Q(status=DealStatus.WON))):
+        key = g["band"] if g["currency"] == base else OTHER_CURRENCY
+        counts = found.setdefault(key, [0, 0])
+        counts[0] += g["closed"]
+        counts[1] += g["won"]
     rows = [
         RateRow(
-            band_label(g["key"]),
-            g["closed"],
-            g["won"],
-            len(SIZE_BAND_EDGES) if g["key"] == OTHER_CURRENCY else g["key"],
+            band_label(key),
+            closed,
+            won,
+            len(SIZE_BAND_EDGES) if key == OTHER_CURRENCY else key,
         )
-        for g in groups
+        for key, (closed, won) in found.items()
     ]
     return _sorted(rows)
 
@@ -273,13 +285,17 @@ PARTS = [
 def winrates_report(*, user: Any, filters: ReportFilters) -> ReportResult:
     facts = closed_facts(user=user, filters=filters)
     base = base_currency()  # read once: outside a request every read is a query
+
+    def traits(trait: str) -> Rows:
+        return closed_rows(TraitCell, user=user, filters=filters, trait=trait)
+
     found = {
-        "owner": rows_by_owner(facts),
-        "source": rows_by_source(facts),
-        "campaign": rows_by_campaign(facts),
+        "owner": rows_by_owner(closed_rows(ClosedCell, user=user, filters=filters)),
+        "source": rows_by_source(traits(TraitCell.SOURCE)),
+        "campaign": rows_by_campaign(traits(TraitCell.CAMPAIGN)),
         "product": rows_by_product(facts),
         "template": rows_by_template(facts),
-        "size": rows_by_size(facts, base=base),
+        "size": rows_by_size(traits(TraitCell.BAND), base=base),
     }
     bands = ", ".join(band_label(i) for i in range(len(SIZE_BAND_EDGES)))
     sections = []

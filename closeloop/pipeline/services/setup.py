@@ -12,7 +12,13 @@ from closeloop.accounts.choices import Role
 from closeloop.core.exceptions import ConflictError, DomainError
 
 from ..choices import DEFAULT_LOST_REASONS, DEFAULT_STAGES
-from ..facts import MAX_SLOT, deal_facts_refresh, deals_with_stage, stage_slot_free
+from ..facts import (
+    MAX_SLOT,
+    deal_facts_forget,
+    deal_facts_refresh,
+    deals_with_stage,
+    stage_slot_free,
+)
 from ..models import Deal, LostReason, Pipeline, Stage, StageChange
 
 
@@ -238,6 +244,9 @@ def stage_delete(*, actor: Any, stage: Stage, move_to: Stage | None = None) -> i
             deal.stage = move_to
             deal.version += 1
         Deal.with_trashed.bulk_update(deals, ["stage", "version"])
+    # the stage's deletion cascades to the facts and stays naming it: take them out of the
+    # rollup cells first, and write them again from the history once it is gone
+    deal_facts_forget(deal_ids=touched)
     stage.delete()
     deal_facts_refresh(deal_ids=touched)
     return len(deals)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from closeloop.pipeline.facts import deal_facts_rebuild, deal_facts_sync
+from closeloop.pipeline.rollups.maintain import deal_rollups_rebuild
 
 
 class Command(BaseCommand):
@@ -19,10 +20,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--stale-only", action="store_true")
+        parser.add_argument(
+            "--cells-only",
+            action="store_true",
+            help="recompute only the monthly rollup cells from the facts (after changing "
+            "TIME_ZONE: the cells' months are the server's)",
+        )
         parser.add_argument("--pipeline", type=int, default=None, help="one pipeline's id")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
+        if options["cells_only"]:
+            cells = deal_rollups_rebuild()
+            took = time.monotonic() - started
+            self.stdout.write(f"{sum(cells.values())} rollup cell(s) rebuilt in {took:.1f} s.")
+            return
         if options["stale_only"]:
             n = deal_facts_sync(limit=10**9)
         else:
