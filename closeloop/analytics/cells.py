@@ -227,7 +227,9 @@ def report_rows(
     if first is not None and last is not None and first >= last:
         return Rows([Part(facts(start, end), False)], basis, period)
     zone = timezone.get_default_timezone()
-    cells = report_narrowed(model.objects.filter(**cell_filters), user, filters, deal_field="")
+    cells = report_narrowed(
+        model._default_manager.filter(**cell_filters), user, filters, deal_field=""
+    )
     if first is not None:
         cells = cells.filter(month__gte=timezone.localtime(first, zone).date())
     if last is not None:

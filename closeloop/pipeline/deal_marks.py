@@ -105,7 +105,7 @@ def rotting_counts(facts: QuerySet[DealFacts], now: dt.datetime | None = None) -
     out by two existence checks on their own history and activities."""
     now = now or timezone.now()
     cutoffs = {
-        stage_id: now - dt.timedelta(days=days)
+        stage_id: now - dt.timedelta(days=days or 0)
         for stage_id, days in Stage.objects.filter(rot_days__gt=0).values_list("pk", "rot_days")
     }
     if not cutoffs:

@@ -14,9 +14,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from ..choices import DealStatus
@@ -139,7 +140,8 @@ def _key(values: tuple[Any, ...]) -> str:
 def _preps(model: type[Cell], names: tuple[str, ...]) -> list[Callable[[Any], Any] | None]:
     from ..facts import _prep  # the facts' column adapters, so cells are stored alike
 
-    return [_prep(model._meta.get_field(n.removesuffix("_id"))) for n in names]
+    fields = [model._meta.get_field(n.removesuffix("_id")) for n in names]
+    return [_prep(cast(Field, f)) for f in fields]  # every dimension is a concrete column
 
 
 def _rows(
@@ -190,7 +192,7 @@ def cells_apply(deltas: Deltas) -> None:
         # only a cell something was taken from can have fallen to zero
         shrunk = [r[0] for r, values in zip(rows, _shrinking(cells), strict=True) if values]
         for start in range(0, len(shrunk), 500):
-            model.objects.filter(cell__in=shrunk[start : start + 500], deals=0).delete()
+            model._default_manager.filter(cell__in=shrunk[start : start + 500], deals=0).delete()
 
 
 FACT_FIELDS = (
@@ -214,7 +216,7 @@ def deal_rollups_rebuild(*, chunk: int = 50_000) -> dict[str, int]:
                 table = connection.ops.quote_name(model._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
     for model in CELL_MODELS:
-        model.objects.all().delete()
+        model._default_manager.all().delete()
     deltas = new_deltas()
     for queryset, pk, fields, cells_of in (
         (DealFacts.objects, "deal_id", FACT_FIELDS, fact_cells),
