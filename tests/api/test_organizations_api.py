@@ -208,6 +208,6 @@ def test_list_query_count_does_not_grow_with_rows(rep, rows, django_assert_max_n
     for i in range(rows):
         OrganizationFactory(name=f"Org {i:02}", owner=rep)
     # token, its last use, the workspace setting, the page
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         response = api.get(f"{URL}?limit=50")
     assert len(response.json()["items"]) == rows
