@@ -136,7 +136,7 @@ def test_choosing_another_pipeline(journey, rep, rep_client):
 def test_home_query_count_does_not_grow_with_data(
     journey, rep, rep_client, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(16) as first:
+    with django_assert_max_num_queries(20) as first:
         rep_client.get(HOME)
     for i in range(20):
         DealFactory(owner=rep, stage=stage_named("Proposal"), value=i)
