@@ -9,6 +9,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -73,8 +74,12 @@ def test_quick_complete_from_my_work(rep: Any, rep_client: Any):
 
 def test_managers_switch_to_team_members_reps_and_outsiders_cannot(
     rep: Any, rep_client: Any, manager_client: Any, outsider: Any, outsider_client: Any,
-    admin_client_: Any, teammate: Any,
+    admin_client_: Any, teammate: Any, request: Any,
 ):  # fmt: skip
+    # a Wednesday morning, so two hours on is still today and this week at any hour the suite runs
+    traveller = time_machine.travel(dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC), tick=False)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
     _plan(rep, timezone.now() + dt.timedelta(hours=2), "Rita's call")
     _plan(outsider, timezone.now() + dt.timedelta(hours=2), "Otto's call")
     html = manager_client.get(WORK, {"user": rep.pk}).content.decode()

@@ -56,9 +56,9 @@ def test_unknown_and_inactive_pages_look_the_same(client, demo):
     assert client.get(slots_url(demo)).status_code == 404
 
 
-# The rate limit's first hit of a window (8, savepoints included), the page, its meeting type,
-# the rep's hours, their last booking and their busy times.
-SLOT_PAGE_QUERIES = 13
+# The rate limit's first hit of a window (its counting statement and the prune of old windows),
+# the page, its meeting type, the rep's hours, their last booking and their busy times.
+SLOT_PAGE_QUERIES = 7
 
 
 def test_slots_are_shown_in_the_visitors_zone(client, demo, django_assert_num_queries):

@@ -12,6 +12,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_rep_creates_a_token_uses_it_and_revokes_it(page, live_server, rep):
+    from closeloop.pipeline.services import workspace_defaults_ensure
+
+    workspace_defaults_ensure()  # the lead sources (API among them) a transactional test flushed
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     log_in(page, live_server, rep.email, PASSWORD)
     page.goto(f"{live_server.url}/accounts/profile/")
