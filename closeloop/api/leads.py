@@ -22,6 +22,7 @@ from closeloop.pipeline.models import Pipeline, Stage
 from closeloop.pipeline.selectors import pipeline_default
 
 from .errors import ERRORS, WRITE_ERRORS, field_error, not_found
+from .ids import PathId, RecordId
 from .lists import ListQuery, Page, page_of
 
 router = Router(tags=["leads"])
@@ -48,7 +49,7 @@ class LeadIn(Schema):
     country: str = Field("", max_length=2, description="ISO 3166 code")
     status: LeadStatus = LeadStatus.NEW
     source: str = Field("API", description="name of a lead source; defaults to API")
-    campaign_id: int | None = None
+    campaign_id: RecordId | None = None
     owner_email: str | None = Field(None, description="defaults to the token's user")
     utm_source: str = Field("", max_length=200)
     utm_medium: str = Field("", max_length=200)
@@ -137,9 +138,9 @@ def _input(payload: LeadIn, user: Any) -> LeadInput:
 class LeadListQuery(ListQuery):
     q: str = Field("", max_length=200, description="part of a name, email or company")
     status: LeadStatus | None = None
-    source_id: int | None = None
-    campaign_id: int | None = None
-    owner_id: int | None = None
+    source_id: RecordId | None = None
+    campaign_id: RecordId | None = None
+    owner_id: RecordId | None = None
     created_from: dt.date | None = None
     created_to: dt.date | None = None
 
@@ -160,7 +161,7 @@ class LeadPatch(Schema):
     country: str | None = Field(None, max_length=2)
     status: LeadStatus | None = Field(None, description="between the open statuses only")
     source: str | None = None
-    campaign_id: int | None = None
+    campaign_id: RecordId | None = None
     owner_email: str | None = None
     marketing_consent: bool | None = None
     consent_method: str | None = Field(None, max_length=200)
@@ -199,13 +200,13 @@ def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
 
 
 @router.get("/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Read a lead")
-def read_lead(request: HttpRequest, lead_id: int) -> Lead:
+def read_lead(request: HttpRequest, lead_id: PathId) -> Lead:
     """One lead the token's user may see; others answer 404."""
     return _visible_lead(request, lead_id)
 
 
 @router.patch("/{lead_id}", response={200: LeadOut, **WRITE_ERRORS}, summary="Change a lead")
-def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
+def update_lead(request: HttpRequest, lead_id: PathId, payload: LeadPatch) -> Lead:
     """Change the fields sent, with the same checks as the lead's page (duplicates answer 409)."""
     lead = _visible_lead(request, lead_id)
     sent = payload.dict(exclude_unset=True)
@@ -224,7 +225,7 @@ def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
 
 
 @router.delete("/{lead_id}", response={204: None, **WRITE_ERRORS}, summary="Trash a lead")
-def delete_lead(request: HttpRequest, lead_id: int) -> Status[None]:
+def delete_lead(request: HttpRequest, lead_id: PathId) -> Status[None]:
     """Move the lead to the trash (restorable from the trash page until it is purged)."""
     lead_trash(actor=request.user, lead=_visible_lead(request, lead_id))
     return Status(204, None)
@@ -234,12 +235,14 @@ def delete_lead(request: HttpRequest, lead_id: int) -> Status[None]:
 
 
 class QualifyIn(Schema):
-    pipeline_id: int | None = Field(None, description="defaults to the default pipeline")
-    stage_id: int | None = Field(None, description="defaults to the pipeline's first stage")
+    pipeline_id: RecordId | None = Field(None, description="defaults to the default pipeline")
+    stage_id: RecordId | None = Field(None, description="defaults to the pipeline's first stage")
     title: str = Field("", max_length=200)
     value: Decimal | None = Field(None, ge=0, description="defaults to the budget's upper end")
-    contact_id: int | None = Field(None, description="link this contact; else the duplicate or new")
-    organization_id: int | None = Field(None, description="link this organization")
+    contact_id: RecordId | None = Field(
+        None, description="link this contact; else the duplicate or new"
+    )
+    organization_id: RecordId | None = Field(None, description="link this organization")
     override_reason: str = Field("", max_length=2000)
 
 
@@ -277,7 +280,7 @@ def _record(model: Any, pk: int | None, visible: Any, field: str) -> Any:
 @router.post(
     "/{lead_id}/qualify", response={201: QualifyOut, **WRITE_ERRORS}, summary="Qualify a lead"
 )
-def qualify_lead(request: HttpRequest, lead_id: int, payload: QualifyIn) -> Status[Any]:
+def qualify_lead(request: HttpRequest, lead_id: PathId, payload: QualifyIn) -> Status[Any]:
     """Turn an open lead into a deal (with the same rules as the lead page)."""
     lead = _visible_lead(request, lead_id)
     pipeline = (
@@ -320,7 +323,7 @@ def qualify_lead(request: HttpRequest, lead_id: int, payload: QualifyIn) -> Stat
 @router.post(
     "/{lead_id}/nurture", response={200: LeadOut, **WRITE_ERRORS}, summary="Nurture a lead"
 )
-def nurture_lead(request: HttpRequest, lead_id: int, payload: NurtureIn) -> Lead:
+def nurture_lead(request: HttpRequest, lead_id: PathId, payload: NurtureIn) -> Lead:
     """Park an open lead until `until`; it returns to its owner's inbox by itself."""
     lead = _visible_lead(request, lead_id)
     lead_nurture(
@@ -336,7 +339,7 @@ def nurture_lead(request: HttpRequest, lead_id: int, payload: NurtureIn) -> Lead
 @router.post(
     "/{lead_id}/disqualify", response={200: LeadOut, **WRITE_ERRORS}, summary="Discard a lead"
 )
-def disqualify_lead(request: HttpRequest, lead_id: int, payload: DisqualifyIn) -> Lead:
+def disqualify_lead(request: HttpRequest, lead_id: PathId, payload: DisqualifyIn) -> Lead:
     """Discard an open lead for a reason from the workspace's list."""
     lead = _visible_lead(request, lead_id)
     reason = DisqualifyReason.objects.filter(name__iexact=payload.reason.strip()).first()

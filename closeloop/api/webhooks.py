@@ -28,6 +28,7 @@ from closeloop.integrations.services import (
 )
 
 from .errors import ERRORS, WRITE_ERRORS, not_found
+from .ids import PathId
 from .lists import ListQuery, Page, page_of
 
 router = Router(tags=["webhooks"])
@@ -157,7 +158,7 @@ def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
 @router.get(
     "/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="One subscription"
 )
-def get_subscription(request: HttpRequest, subscription_id: int) -> Any:
+def get_subscription(request: HttpRequest, subscription_id: PathId) -> Any:
     return _subscription_out(request, _subscription(request, subscription_id))
 
 
@@ -167,7 +168,7 @@ def get_subscription(request: HttpRequest, subscription_id: int) -> Any:
     summary="Change a subscription",
 )
 def update_subscription(
-    request: HttpRequest, subscription_id: int, payload: SubscriptionPatch
+    request: HttpRequest, subscription_id: PathId, payload: SubscriptionPatch
 ) -> Any:
     current = _subscription(request, subscription_id)
     updated = webhook_subscription_update(
@@ -186,14 +187,14 @@ def update_subscription(
     response={200: SubscriptionOut, **WRITE_ERRORS},
     summary="Replace the secret",
 )
-def rotate_secret(request: HttpRequest, subscription_id: int) -> Any:
+def rotate_secret(request: HttpRequest, subscription_id: PathId) -> Any:
     current = _subscription(request, subscription_id)
     rotated = webhook_subscription_rotate_secret(actor=request.user, subscription=current)
     return _subscription_out(request, rotated)
 
 
 @router.delete("/{subscription_id}", response={204: None, **WRITE_ERRORS}, summary="Delete")
-def delete_subscription(request: HttpRequest, subscription_id: int) -> Any:
+def delete_subscription(request: HttpRequest, subscription_id: PathId) -> Any:
     webhook_subscription_delete(
         actor=request.user, subscription=_subscription(request, subscription_id)
     )
@@ -206,7 +207,7 @@ def delete_subscription(request: HttpRequest, subscription_id: int) -> Any:
     summary="A subscription's delivery log, newest first",
 )
 def list_deliveries(
-    request: HttpRequest, subscription_id: int, query: Query[DeliveryListQuery]
+    request: HttpRequest, subscription_id: PathId, query: Query[DeliveryListQuery]
 ) -> Any:
     subscription = _subscription(request, subscription_id)
     deliveries = webhook_deliveries(
@@ -222,7 +223,7 @@ def list_deliveries(
     response={202: DeliveryOut, **WRITE_ERRORS},
     summary="Send a delivery again now",
 )
-def redeliver(request: HttpRequest, delivery_id: int) -> Any:
+def redeliver(request: HttpRequest, delivery_id: PathId) -> Any:
     delivery = webhook_delivery_get(user=request.user, pk=delivery_id)
     if delivery is None:
         raise not_found("delivery")
