@@ -251,3 +251,43 @@ def survey_results(*, user: Any, filters: SurveyFilters) -> SurveyResults:
         .order_by("-answered_at")[:RESPONSES_SHOWN]
     )
     return SurveyResults(total, by_rep, by_product, by_month, responses)
+
+
+# --- answers, one by one (the API) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseFilters:
+    """Which visible answers a list shows: of one survey or kind, answered within
+    [answered_from, answered_to] (whole days), with a score within [score_min, score_max]."""
+
+    survey_id: int | None = None
+    kind: str = ""
+    answered_from: dt.date | None = None
+    answered_to: dt.date | None = None
+    score_min: int | None = None
+    score_max: int | None = None
+
+
+def survey_response_list(*, user: Any, filters: ResponseFilters) -> QuerySet[SurveyResponse]:
+    """The answers `user` may see (of invites owned by them or by whom they may see, as the
+    results page counts them) matching the filters, with their survey, contact and deal."""
+    qs = SurveyResponse.objects.select_related(
+        "invite__survey", "invite__contact", "invite__organization", "invite__deal"
+    )
+    condition = owner_filter(user, "invite__owner")
+    if condition is not None:
+        qs = qs.filter(condition)
+    if filters.survey_id is not None:
+        qs = qs.filter(invite__survey_id=filters.survey_id)
+    if filters.kind:
+        qs = qs.filter(invite__survey__kind=filters.kind)
+    if filters.answered_from:
+        qs = qs.filter(answered_at__date__gte=filters.answered_from)
+    if filters.answered_to:
+        qs = qs.filter(answered_at__date__lte=filters.answered_to)
+    if filters.score_min is not None:
+        qs = qs.filter(score__gte=filters.score_min)
+    if filters.score_max is not None:
+        qs = qs.filter(score__lte=filters.score_max)
+    return qs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -17,6 +19,34 @@ def proposal_list(*, user: Any, deal: Any = None) -> QuerySet[Proposal]:
     if deal is not None:
         qs = qs.filter(deal=deal)
     return qs.select_related("deal", "template")
+
+
+@dataclass(frozen=True)
+class ProposalFilters:
+    """Which visible proposals a list shows: of one deal, one status, one deal owner, started
+    within [created_from, created_to] (whole days)."""
+
+    deal_id: int | None = None
+    status: str = ""
+    owner_id: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+
+def proposal_search(*, user: Any, filters: ProposalFilters) -> QuerySet[Proposal]:
+    """The visible proposals matching `filters`, with their lines (for the totals)."""
+    qs = proposal_list(user=user).prefetch_related("lines")
+    if filters.deal_id is not None:
+        qs = qs.filter(deal_id=filters.deal_id)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.owner_id is not None:
+        qs = qs.filter(deal__owner_id=filters.owner_id)
+    if filters.created_from:
+        qs = qs.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__date__lte=filters.created_to)
+    return qs
 
 
 def proposal_get(*, user: Any, pk: int) -> Proposal | None:
@@ -73,11 +103,18 @@ def proposal_start_suggestions(
     return list(qs[:limit])
 
 
-def product_search(*, query: str = "", active: str = "active") -> QuerySet[Product]:
-    """The catalogue page: name, SKU or description containing `query`; active, inactive or all."""
+def product_search(
+    *, query: str = "", active: str = "active", billing: str = "", currency: str = ""
+) -> QuerySet[Product]:
+    """The catalogue page: name, SKU or description containing `query`; active, inactive or all;
+    optionally of one billing (one-off, monthly, yearly) and one currency (the API's filters)."""
     qs = Product.objects.all()
     if active in ("active", "inactive"):
         qs = qs.filter(is_active=active == "active")
+    if billing:
+        qs = qs.filter(billing=billing)
+    if currency:
+        qs = qs.filter(currency=currency.upper())
     if query:
         qs = qs.filter(
             Q(name__icontains=query) | Q(sku__icontains=query) | Q(description__icontains=query)
