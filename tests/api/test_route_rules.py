@@ -16,20 +16,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from closeloop.aftersales.coupons import coupon_issue
+from closeloop.aftersales.models import Survey
+from closeloop.aftersales.surveys import survey_answer, survey_invite_send, survey_save
 from closeloop.api.api import api
 from closeloop.integrations.models import WebhookDelivery
 from closeloop.integrations.services.subscriptions import webhook_subscription_create
 from closeloop.leads.models import Campaign, DisqualifyReason, Source
 from closeloop.leads.services.inputs import LeadInput
 from closeloop.leads.services.leads import lead_create
-from closeloop.pipeline.models import LostReason
-from tests.factories import ContactFactory, OrganizationFactory
+from closeloop.people.models import Contact
+from closeloop.pipeline.models import Deal, LostReason
+from closeloop.proposals.models import Product, Proposal
+from closeloop.proposals.services import (
+    LineIn,
+    product_create,
+    proposal_create,
+    proposal_lines_set,
+    proposal_send,
+)
+from tests.factories import ContactEmailFactory, ContactFactory, DealFactory, OrganizationFactory
 
 from .tokens import ApiClient
 
@@ -40,12 +51,15 @@ ROLES = ("rep", "manager", "admin")
 @dataclass(frozen=True)
 class Owned:
     """`url` (and `body`, `query`) name the outsider's records as {lead}, {contact}…; `listed`
-    is the record a list route must leave out for the rep and the manager."""
+    is the record a list route must leave out for the rep and the manager; `ref_field` marks a
+    create whose body names the outsider's record."""
 
     url: str
     body: dict[str, Any] | None = None
     query: dict[str, Any] = field(default_factory=dict)
     listed: str = ""
+    # a create naming the record in its body: refused as a 404 or as a 400 naming this field
+    ref_field: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,32 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", "/sources/{source_id}"): Roles(
         "/sources/{source}", MANAGERS, body={"name": "Trade fairs"}
     ),
+    # the catalogue: read by everyone, kept by managers and admins
+    ("GET", "/products"): Everyone("/products"),
+    ("POST", "/products"): Roles(
+        "/products", MANAGERS, body={"name": "Audit", "unit_price": "100", "currency": "EUR"}
+    ),
+    ("GET", "/products/{product_id}"): Everyone("/products/{product_id}"),
+    ("PATCH", "/products/{product_id}"): Roles(
+        "/products/{product_id}", MANAGERS, body={"description": "Five pages"}
+    ),
+    ("DELETE", "/products/{product_id}"): Roles("/products/{product_id}", MANAGERS),
+    # proposals follow their deal
+    ("GET", "/proposals"): Owned("/proposals", listed="proposal"),
+    ("POST", "/proposals"): Owned("/proposals", body={"deal_id": "{deal}"}, ref_field="deal_id"),
+    ("GET", "/proposals/{proposal_id}"): Owned("/proposals/{proposal}"),
+    ("PATCH", "/proposals/{proposal_id}"): Owned(
+        "/proposals/{proposal}", body={"expected_version": "{proposal_version}", "title": "V2"}
+    ),
+    ("POST", "/proposals/{proposal_id}/send"): Owned("/proposals/{proposal}/send", body={}),
+    ("GET", "/proposals/{proposal_id}/pdf"): Owned("/proposals/{proposal}/pdf"),
+    # surveys are read by everyone; their answers follow the customer's owner
+    ("GET", "/surveys"): Everyone("/surveys"),
+    ("GET", "/surveys/{survey_id}"): Everyone("/surveys/{survey}"),
+    ("GET", "/surveys/responses"): Owned("/surveys/responses", listed="survey_response"),
+    ("GET", "/surveys/{survey_id}/responses"): Owned(
+        "/surveys/{survey}/responses", listed="survey_response"
+    ),
 }
 
 
@@ -171,50 +211,122 @@ def test_every_route_has_a_rule():
     assert sorted(set(RULES) - set(ROUTES)) == [], "these rules name routes that are gone"
 
 
+class Records:
+    """The outsider's records and the workspace's lists, by the names the rules use; each is
+    made the first time a rule names it, so a route's test builds only what it needs."""
+
+    def __init__(self, outsider: Any, admin: Any) -> None:
+        self.outsider_user, self.admin = outsider, admin
+        self.made: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.made:
+            self.made[name] = getattr(self, f"_{name}")()
+        return self.made[name]
+
+    def _outsider(self) -> int:
+        return self.outsider_user.pk
+
+    def _organization(self) -> int:
+        return OrganizationFactory(name="Outsider GmbH", owner=self.outsider_user).pk
+
+    def _contact(self) -> int:
+        contact = ContactFactory(
+            first_name="Olaf", owner=self.outsider_user, organization_id=self["organization"]
+        )
+        ContactEmailFactory(contact=contact, email="olaf@outsider.example")
+        return contact.pk
+
+    def _other_contact(self) -> int:
+        return ContactFactory(first_name="Olaf (again)", owner=self.outsider_user).pk
+
+    def _lead(self) -> int:
+        data = LeadInput(last_name="Outsider's lead", owner=self.outsider_user)
+        return lead_create(actor=self.outsider_user, data=data).lead.pk
+
+    def _subscription(self) -> int:
+        return webhook_subscription_create(
+            actor=self.outsider_user, url="https://hooks.example/in", events=["lead.created"]
+        ).pk
+
+    def _delivery(self) -> int:
+        subscription = self["subscription"]
+        self["lead"]  # an event the subscription is delivered
+        return WebhookDelivery.objects.get(subscription_id=subscription).pk
+
+    def _coupon(self) -> str:
+        return coupon_issue(
+            actor=self.admin, kind="percent", value=10, code="SPRING10", max_uses=5
+        ).code
+
+    def _lost_reason(self) -> int:
+        return LostReason.objects.first().pk
+
+    def _discard(self) -> Any:
+        return DisqualifyReason.objects.filter(is_active=True).first()
+
+    def _discard_reason(self) -> int:
+        return self["discard"].pk
+
+    def _discard_reason_name(self) -> str:
+        return self["discard"].name
+
+    def _campaign(self) -> int:
+        return Campaign.objects.create(name="Fair").pk
+
+    def _source(self) -> int:
+        return Source.objects.first().pk
+
+    def _product(self) -> Product:
+        return product_create(
+            actor=self.admin, name="Website build", unit_price=Decimal("4000"), currency="EUR"
+        )
+
+    def _product_id(self) -> int:
+        return self["product"].pk
+
+    def _deal(self) -> int:
+        return DealFactory(owner=self.outsider_user, contact_id=self["contact"]).pk
+
+    def _proposal(self) -> int:
+        """The outsider's proposal, sent (so it has a PDF)."""
+        proposal = proposal_create(actor=self.outsider_user, deal=Deal.objects.get(pk=self["deal"]))
+        proposal_lines_set(
+            actor=self.outsider_user, proposal=proposal, lines=[LineIn(product=self["product"])]
+        )
+        proposal_send(actor=self.outsider_user, proposal=proposal)
+        return proposal.pk
+
+    def _proposal_version(self) -> int:
+        return Proposal.objects.get(pk=self["proposal"]).version
+
+    def _survey(self) -> int:
+        return survey_save(
+            actor=self.admin, name="NPS", kind="nps", question="Recommend us?", comment_label="",
+            questions=[], email_subject="How did we do?", email_body="Please tell us.",
+        ).pk  # fmt: skip
+
+    def _survey_response(self) -> int:
+        contact = Contact.objects.get(pk=self["contact"])
+        deal = Deal.objects.get(pk=self["deal"])
+        survey = Survey.objects.get(pk=self["survey"])
+        invite = survey_invite_send(actor=None, survey=survey, contact=contact, deal=deal)
+        return survey_answer(invite=invite, score=9, comment="").pk
+
+
 @pytest.fixture
-def records(outsider, admin) -> SimpleNamespace:
-    """The outsider's records, and the workspace's lists, by the names the rules use."""
-    organization = OrganizationFactory(name="Outsider GmbH", owner=outsider)
-    contact = ContactFactory(first_name="Olaf", owner=outsider, organization=organization)
-    other = ContactFactory(first_name="Olaf (again)", owner=outsider, organization=organization)
-    lead = lead_create(
-        actor=outsider,
-        data=LeadInput(last_name="Outsider's lead", email="o@outsider.example", owner=outsider),
-    ).lead
-    subscription = webhook_subscription_create(
-        actor=outsider, url="https://hooks.example/in", events=["lead.created"]
-    )
-    delivery = WebhookDelivery.objects.filter(subscription=subscription).first()
-    if delivery is None:  # no event since it subscribed: one for its log
-        lead_create(actor=outsider, data=LeadInput(last_name="Second", owner=outsider))
-        delivery = WebhookDelivery.objects.filter(subscription=subscription).first()
-    coupon = coupon_issue(actor=admin, kind="percent", value=10, code="SPRING10", max_uses=5)
-    discard = DisqualifyReason.objects.filter(is_active=True).first()
-    return SimpleNamespace(
-        organization=organization.pk,
-        contact=contact.pk,
-        other_contact=other.pk,
-        lead=lead.pk,
-        subscription=subscription.pk,
-        delivery=delivery.pk if delivery else 0,
-        coupon=coupon.code,
-        outsider=outsider.pk,
-        lost_reason=LostReason.objects.first().pk,
-        discard_reason=discard.pk,
-        discard_reason_name=discard.name,
-        campaign=Campaign.objects.create(name="Fair").pk,
-        source=Source.objects.first().pk,
-    )
+def records(outsider, admin) -> Records:
+    return Records(outsider, admin)
 
 
-def _fill(value: Any, records: SimpleNamespace) -> Any:
+def _fill(value: Any, records: Records) -> Any:
     """Put the records' ids into a rule's url, query or body ("{contact}" → 17)."""
     if isinstance(value, dict):
         return {k: _fill(v, records) for k, v in value.items()}
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return getattr(records, value[1:-1])
+        return records[value[1:-1]]
     if isinstance(value, str):
-        return value.format(**vars(records))
+        return value.format_map(records)
     return value
 
 
@@ -230,6 +342,8 @@ def test_who_gets_what(method, path, records, rep, manager, admin, client):
     rule = RULES.get((method, path))
     if rule is None:
         pytest.fail(f"no rule for {method} {path}")
+    if isinstance(rule, Owned) and rule.listed:
+        records[rule.listed]  # made before the calls, so a list could show it
     url = V1 + _fill(rule.url, records)
     body = _fill(getattr(rule, "body", None), records)
     query = _fill(getattr(rule, "query", {}), records)
@@ -242,8 +356,12 @@ def test_who_gets_what(method, path, records, rep, manager, admin, client):
         if isinstance(rule, Owned) and rule.listed:
             assert status == 200, (role, response.content)
             listed = {item["id"] for item in response.json()["items"]}
-            hidden = getattr(records, rule.listed)
+            hidden = records[rule.listed]
             assert (hidden in listed) == (role == "admin"), (role, hidden, listed)
+        elif isinstance(rule, Owned) and rule.ref_field and role != "admin":
+            assert status in (400, 404), (role, status, response.content)
+            if status == 400:
+                assert rule.ref_field in response.json()["fields"], response.content
         elif isinstance(rule, Owned):
             if role == "admin":
                 assert status not in (401, 403, 404), (role, response.content)
