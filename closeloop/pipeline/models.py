@@ -151,6 +151,18 @@ class Deal(TrashableModel):
             # the board: open deals of one stage, newest first
             models.Index(fields=["stage", "status", "deleted_at", "-created_at"]),
             models.Index(fields=["owner", "status"]),
+            # the API's list pages (keyset: newest first by default, or by last change for a
+            # sync): the live deals in that order, read from the index and stopped at the page
+            models.Index(
+                fields=["created_at", "id"],
+                name="deal_live_created",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["updated_at", "id"],
+                name="deal_live_updated",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
