@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
@@ -91,6 +92,43 @@ def activity_get(*, user: Any, pk: int) -> Activity | None:
         .filter(pk=pk)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    """What a list of activities is narrowed to; every field is optional."""
+
+    owner_id: int | None = None
+    deal_id: int | None = None
+    lead_id: int | None = None
+    contact_id: int | None = None
+    organization_id: int | None = None
+    kind: str | None = None
+    done: bool | None = None  # True: done; False: open planned work (neither done nor cancelled)
+    due_from: dt.datetime | None = None
+    due_to: dt.datetime | None = None
+
+
+def activity_list(*, user: Any, filters: ActivityFilters) -> QuerySet[Activity]:
+    """Activities `user` may see, narrowed by `filters`, with their owner and attendees loaded
+    (two queries for any number of rows)."""
+    qs = activity_visible_to(user)
+    exact = {
+        "owner_id": filters.owner_id,
+        "deal_id": filters.deal_id,
+        "lead_id": filters.lead_id,
+        "contact_id": filters.contact_id,
+        "organization_id": filters.organization_id,
+        "kind": filters.kind,
+        "due_at__gte": filters.due_from,
+        "due_at__lt": filters.due_to,
+    }
+    qs = qs.filter(**{name: value for name, value in exact.items() if value is not None})
+    if filters.done is True:
+        qs = qs.filter(done_at__isnull=False)
+    elif filters.done is False:
+        qs = qs.filter(open_planned())
+    return qs.select_related("owner").prefetch_related("attendees")
 
 
 def activity_history(*, activity: Activity) -> QuerySet[Activity]:

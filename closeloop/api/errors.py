@@ -15,6 +15,8 @@ Every error body is `{"code": …, "message": …, "fields": {field: reason}}`:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -72,6 +74,17 @@ def not_found(what: str = "record") -> ApiError:
 def field_error(field: str, message: str, status: int = 400) -> ApiError:
     """A refusal about one named field of the request."""
     return ApiError(status, message, fields={field: message})
+
+
+@contextmanager
+def fields_renamed(names: dict[str, str]) -> Iterator[None]:
+    """Name a service's refused field as the API calls it (`stage` → `stage_id`)."""
+    try:
+        yield
+    except DomainError as error:
+        if error.field in names:
+            error.field = names[error.field]
+        raise
 
 
 # Common responses for the OpenAPI spec: what any authenticated endpoint may answer.

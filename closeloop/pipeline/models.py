@@ -141,6 +141,10 @@ class Deal(TrashableModel):
     utm_term = models.CharField(max_length=200, blank=True)
     utm_content = models.CharField(max_length=200, blank=True)
 
+    # no plain index: every live deal has it empty, and SQLite would pick that index for
+    # `deleted_at IS NULL` and sort all of them, instead of reading a list's keyset index
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
     objects = AliveManager.from_queryset(DealQuerySet)()
     with_trashed = DealQuerySet.as_manager()
 
@@ -151,6 +155,24 @@ class Deal(TrashableModel):
             # the board: open deals of one stage, newest first
             models.Index(fields=["stage", "status", "deleted_at", "-created_at"]),
             models.Index(fields=["owner", "status"]),
+            # the trash page: trashed deals only
+            models.Index(
+                fields=["deleted_at"],
+                name="deal_deleted_at_set_idx",
+                condition=models.Q(deleted_at__isnull=False),
+            ),
+            # the API's list pages (keyset: newest first by default, or by last change for a
+            # sync): the live deals in that order, read from the index and stopped at the page
+            models.Index(
+                fields=["created_at", "id"],
+                name="deal_live_created",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["updated_at", "id"],
+                name="deal_live_updated",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -52,7 +52,7 @@ def pipeline_create(*, actor: Any, name: str, with_default_stages: bool = True) 
     if not name:
         raise DomainError("A pipeline needs a name.", field="name")
     if Pipeline.objects.filter(name__iexact=name).exists():
-        raise DomainError(f"There is already a pipeline called “{name}”.", field="name")
+        raise ConflictError(f"There is already a pipeline called “{name}”.", field="name")
     position = (Pipeline.objects.aggregate(m=Max("position"))["m"] or 0) + 1
     pipeline = Pipeline.objects.create(
         name=name, position=position, is_default=not Pipeline.objects.exists()
@@ -84,7 +84,7 @@ def pipeline_update(*, actor: Any, pipeline: Pipeline, name: str, is_default: bo
     if not name:
         raise DomainError("A pipeline needs a name.", field="name")
     if Pipeline.objects.filter(name__iexact=name).exclude(pk=pipeline.pk).exists():
-        raise DomainError(f"There is already a pipeline called “{name}”.", field="name")
+        raise ConflictError(f"There is already a pipeline called “{name}”.", field="name")
     if pipeline.is_default and not is_default:
         raise DomainError("Make another pipeline the default instead.", field="is_default")
     if is_default:
@@ -147,7 +147,7 @@ def stage_create(
         name=name, probability=probability, rot_days=rot_days
     )
     if pipeline.stages.filter(name__iexact=name).exists():
-        raise DomainError(f"“{pipeline}” already has a stage called “{name}”.", field="name")
+        raise ConflictError(f"“{pipeline}” already has a stage called “{name}”.", field="name")
     position = (pipeline.stages.aggregate(m=Max("position"))["m"] or 0) + 1
     slot = stage_slot_free(pipeline.pk)
     if slot > MAX_SLOT:
@@ -183,7 +183,9 @@ def stage_update(
         .exclude(pk=stage.pk)
         .exists()
     ):
-        raise DomainError(f"“{stage.pipeline}” already has a stage called “{name}”.", field="name")
+        raise ConflictError(
+            f"“{stage.pipeline}” already has a stage called “{name}”.", field="name"
+        )
     stage.name = name
     stage.probability = probability
     stage.rot_days = rot_days
