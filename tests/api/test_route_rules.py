@@ -14,13 +14,17 @@ Without a token every route answers 401.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from closeloop.activities.choices import ActivityKind
+from closeloop.activities.services import activity_schedule
 from closeloop.aftersales.coupons import coupon_issue
 from closeloop.aftersales.models import Survey
 from closeloop.aftersales.surveys import survey_answer, survey_invite_send, survey_save
@@ -31,7 +35,8 @@ from closeloop.leads.models import Campaign, DisqualifyReason, Source
 from closeloop.leads.services.inputs import LeadInput
 from closeloop.leads.services.leads import lead_create
 from closeloop.people.models import Contact
-from closeloop.pipeline.models import Deal, LostReason
+from closeloop.pipeline.models import Deal, LostReason, Pipeline, Stage
+from closeloop.pipeline.services.setup import stage_create
 from closeloop.proposals.models import Product, Proposal
 from closeloop.proposals.services import (
     LineIn,
@@ -193,6 +198,58 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/surveys/{survey_id}/responses"): Owned(
         "/surveys/{survey}/responses", listed="survey_response"
     ),
+    # pipelines and stages: read by everyone, set up by managers and admins (as the pages)
+    ("GET", "/pipelines"): Everyone("/pipelines"),
+    ("POST", "/pipelines"): Roles("/pipelines", MANAGERS, body={"name": "Renewals {serial}"}),
+    ("GET", "/pipelines/{pipeline_id}"): Everyone("/pipelines/{pipeline}"),
+    ("PATCH", "/pipelines/{pipeline_id}"): Roles(
+        "/pipelines/{pipeline}", MANAGERS, body={"name": "Sales {serial}"}
+    ),
+    ("GET", "/pipelines/{pipeline_id}/stages"): Everyone("/pipelines/{pipeline}/stages"),
+    ("POST", "/pipelines/{pipeline_id}/stages"): Roles(
+        "/pipelines/{pipeline}/stages", MANAGERS, body={"name": "Contract {serial}"}
+    ),
+    ("GET", "/pipelines/{pipeline_id}/stages/{stage_id}"): Everyone(
+        "/pipelines/{pipeline}/stages/{stage}"
+    ),
+    ("PATCH", "/pipelines/{pipeline_id}/stages/{stage_id}"): Roles(
+        "/pipelines/{pipeline}/stages/{stage}", MANAGERS, body={"name": "Qualified {serial}"}
+    ),
+    ("DELETE", "/pipelines/{pipeline_id}/stages/{stage_id}"): Roles(
+        "/pipelines/{pipeline}/stages/{spare_stage}", MANAGERS
+    ),
+    # deals and their actions
+    ("GET", "/deals"): Owned("/deals", query={"limit": 200}, listed="deal"),
+    ("POST", "/deals"): Everyone("/deals"),
+    ("GET", "/deals/{deal_id}"): Owned("/deals/{deal}"),
+    ("PATCH", "/deals/{deal_id}"): Owned("/deals/{deal}", body={"title": "Bigger deal"}),
+    ("DELETE", "/deals/{deal_id}"): Owned("/deals/{deal}"),
+    ("POST", "/deals/{deal_id}/move"): Owned("/deals/{deal}/move", body={"stage_id": "{stage}"}),
+    ("POST", "/deals/{deal_id}/win"): Owned("/deals/{deal}/win", body={}),
+    ("POST", "/deals/{deal_id}/lose"): Owned(
+        "/deals/{deal}/lose", body={"reason_id": "{lost_reason}"}
+    ),
+    ("POST", "/deals/{deal_id}/reopen"): Owned("/deals/{deal}/reopen", body={}),
+    # activities follow what they are about and who does them
+    ("GET", "/activities"): Owned("/activities", query={"limit": 200}, listed="activity"),
+    ("POST", "/activities"): Owned(
+        "/activities",
+        body={
+            "kind": "call",
+            "subject": "Call",
+            "starts_at": "2030-01-07T10:00:00+00:00",
+            "deal_id": "{deal}",
+        },
+        ref_field="deal_id",
+    ),
+    ("GET", "/activities/{activity_id}"): Owned("/activities/{activity}"),
+    ("PATCH", "/activities/{activity_id}"): Owned(
+        "/activities/{activity}", body={"subject": "Call back"}
+    ),
+    ("DELETE", "/activities/{activity_id}"): Owned("/activities/{activity}"),
+    ("POST", "/activities/{activity_id}/complete"): Owned(
+        "/activities/{activity}/complete", body={}
+    ),
 }
 
 
@@ -215,9 +272,9 @@ class Records:
     """The outsider's records and the workspace's lists, by the names the rules use; each is
     made the first time a rule names it, so a route's test builds only what it needs."""
 
-    def __init__(self, outsider: Any, admin: Any) -> None:
+    def __init__(self, outsider: Any, admin: Any, serial: int = 0) -> None:
         self.outsider_user, self.admin = outsider, admin
-        self.made: dict[str, Any] = {}
+        self.made: dict[str, Any] = {"serial": serial}
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.made:
@@ -256,7 +313,7 @@ class Records:
 
     def _coupon(self) -> str:
         return coupon_issue(
-            actor=self.admin, kind="percent", value=10, code="SPRING10", max_uses=5
+            actor=self.admin, kind="percent", value=10, code=f"SPRING{self['serial']}", max_uses=5
         ).code
 
     def _lost_reason(self) -> int:
@@ -272,7 +329,24 @@ class Records:
         return self["discard"].name
 
     def _campaign(self) -> int:
-        return Campaign.objects.create(name="Fair").pk
+        return Campaign.objects.create(name=f"Fair {self['serial']}").pk
+
+    def _pipeline(self) -> int:
+        return Pipeline.objects.get(is_default=True).pk
+
+    def _stage(self) -> int:
+        return Stage.objects.filter(pipeline_id=self["pipeline"]).order_by("position")[1].pk
+
+    def _spare_stage(self) -> int:
+        pipeline = Pipeline.objects.get(pk=self["pipeline"])
+        return stage_create(actor=self.admin, pipeline=pipeline, name=f"Spare {self['serial']}").pk
+
+    def _activity(self) -> int:
+        return activity_schedule(
+            actor=self.outsider_user, owner=self.outsider_user, kind=ActivityKind.CALL,
+            subject="Call Olaf", starts_at=timezone.now() + dt.timedelta(days=1),
+            deal=Deal.objects.get(pk=self["deal"]), send_invites=False,
+        ).pk  # fmt: skip
 
     def _source(self) -> int:
         return Source.objects.first().pk
@@ -338,7 +412,7 @@ def _call(client: Any, method: str, url: str, body: Any, query: dict[str, Any]) 
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
-def test_who_gets_what(method, path, records, rep, manager, admin, client):
+def test_who_gets_what(method, path, records, rep, manager, admin, outsider, client):
     rule = RULES.get((method, path))
     if rule is None:
         pytest.fail(f"no rule for {method} {path}")
@@ -349,7 +423,10 @@ def test_who_gets_what(method, path, records, rep, manager, admin, client):
     query = _fill(getattr(rule, "query", {}), records)
     assert _call(client, method, url, body, query).status_code == 401, "no token: 401"
     users = {"rep": rep, "manager": manager, "admin": admin}
-    for role in ROLES:  # the admin last: an allowed write may change or trash the record
+    for serial, role in enumerate(ROLES):  # the admin last: a write may change or trash the record
+        if isinstance(rule, Roles):  # each role its own records: a manager's delete was allowed
+            fresh = Records(outsider, admin, serial + 1)
+            url, body = V1 + _fill(rule.url, fresh), _fill(rule.body, fresh)
         response = _call(ApiClient(users[role]), method, url, body, query)
         status = response.status_code
         assert status < 500, (role, response.content)

@@ -284,7 +284,15 @@ def lost_reason_update(*, actor: Any, reason: LostReason, name: str, is_active: 
 
 @transaction.atomic
 def workspace_defaults_ensure() -> None:
-    """Give an empty workspace the default pipeline and lost reasons (as the migrations do)."""
+    """Give an empty workspace the default pipeline, lost reasons and lead sources (as the
+    migrations do)."""
+    from closeloop.leads.choices import DEFAULT_SOURCES
+    from closeloop.leads.models import Source
+
+    if not Source.objects.exists():
+        Source.objects.bulk_create(
+            Source(name=name, position=position) for position, name in enumerate(DEFAULT_SOURCES)
+        )
     if not Pipeline.objects.exists():
         pipeline_create(actor=None, name="Sales")
     if not LostReason.objects.exists():
