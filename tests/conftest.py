@@ -21,6 +21,15 @@ from .mail import closed_port as closed_port
 from .mail import smtp_server as smtp_server
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Hash test passwords cheaply: the production hasher is slow on purpose (a million
+    PBKDF2 rounds, about half a second of CPU), and the suite makes and logs in thousands of
+    users. Tests of the hashing itself set PASSWORD_HASHERS back with the settings fixture."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def team(db: None) -> Team:
     return TeamFactory(name="North")
