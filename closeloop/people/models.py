@@ -46,6 +46,11 @@ class Organization(TrashableModel):
         return self.name
 
 
+def full_name_of(first_name: str, last_name: str) -> str:
+    """How a contact is named on pages and in the API."""
+    return f"{first_name} {last_name}".strip() or "(no name)"
+
+
 class Contact(TrashableModel):
     """A person we talk to, usually at an organization; has several emails and phones."""
 
@@ -84,7 +89,7 @@ class Contact(TrashableModel):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or "(no name)"
+        return full_name_of(self.first_name, self.last_name)
 
     @property
     def primary_email(self) -> str:

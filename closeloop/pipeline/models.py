@@ -180,7 +180,12 @@ class Deal(TrashableModel):
 
     @property
     def weighted_value(self) -> Decimal:
-        return (self.value * self.stage.probability / Decimal(100)).quantize(Decimal("0.01"))
+        return weighted_value_of(self.value, self.stage.probability)
+
+
+def weighted_value_of(value: Decimal, probability: int) -> Decimal:
+    """A deal's value times its stage's win probability, to the cent."""
+    return (value * probability / Decimal(100)).quantize(Decimal("0.01"))
 
 
 class StageChange(models.Model):

@@ -370,3 +370,23 @@ def test_the_default_order_reads_the_index(admin):
     plan = qs.explain()
     if connection.vendor == "sqlite":  # PostgreSQL decides by its statistics
         assert "deal_live_created" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_each_list_item_is_what_reading_the_deal_answers(rep):
+    """The list writes its rows without django-ninja's validation (for speed): each item must
+    still be exactly the validated single read, whatever the deal links to or lacks."""
+    organization = OrganizationFactory(name="Bakery Lind", owner=rep)
+    contact = ContactFactory(first_name="Lena", last_name="Lind", owner=rep)
+    nameless = ContactFactory(first_name="", last_name="", owner=rep)
+    DealFactory(owner=rep, title="Bare", value=Decimal("0"))
+    DealFactory(owner=rep, title="Linked", organization=organization, contact=contact,
+                value=Decimal("1234.50"), expected_close_date=dt.date(2031, 2, 3))  # fmt: skip
+    DealFactory(owner=rep, title="Nameless contact", contact=nameless, value=Decimal("99.99"))
+    lost = DealFactory(owner=rep, title="Lost", stage=stage_named("Proposal"))
+    api = ApiClient(rep)
+    assert api.post_json(f"{URL}/{lost.pk}/lose", {"reason_id": lost_reason("Price").pk,
+                                                   "competitor": "Rival"}).status_code == 200  # fmt: skip
+    listed = api.get(URL).json()["items"]
+    assert len(listed) == 4
+    for item in listed:
+        assert item == api.get(f"{URL}/{item['id']}").json()
