@@ -8,6 +8,7 @@ from .auth import SessionAuth, TokenAuth, unauthenticated_limit
 from .errors import error_handlers_install
 from .idempotency import idempotency_record, idempotency_reserve
 from .leads import router as leads_router
+from .text import nul_refused
 from .throttling import limited_per_address, rate_headers
 
 api = NinjaAPI(
@@ -22,7 +23,9 @@ api = NinjaAPI(
         "retries with the same key get the first answer. See docs/api.md."
     ),
 )
-# After authentication, the rate limit and validation: replay or reserve the Idempotency-Key.
+# After authentication, the rate limit and validation: refuse text with NUL characters, then
+# replay or reserve the Idempotency-Key.
+api.add_decorator(nul_refused, mode="operation")
 api.add_decorator(idempotency_reserve, mode="operation")
 # Around the whole operation: keep the answer for the key's retries; the RateLimit headers.
 api.add_decorator(idempotency_record, mode="view")

@@ -118,3 +118,28 @@ def test_delete_moves_the_lead_to_the_trash(api, rep):
     assert api.delete(f"/api/v1/leads/{lead.pk}").status_code == 204
     assert Lead.with_trashed.filter(pk=lead.pk, deleted_at__isnull=False).exists()
     assert api.get(f"/api/v1/leads/{lead.pk}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("post", "/api/v1/leads", {"last_name": "Nul\x00l"}, "last_name"),
+        (
+            "post",
+            "/api/v1/contacts",
+            {"first_name": "Ann", "emails": [{"email": "a@b.example", "label": "work\x00"}]},
+            "emails.0.label",
+        ),
+        ("get", "/api/v1/leads?q=a%00b", None, "q"),
+        ("get", "/api/v1/coupons/SPRING%00?order_value=1", None, "code"),
+    ],
+)
+def test_text_with_a_nul_character_is_refused_by_field(api, method, url, body, field):
+    """PostgreSQL cannot store U+0000: refused up front on both databases, naming the field."""
+    if body is None:
+        response = api.get(url)
+    else:
+        response = api.post(url, body, content_type="application/json")
+    assert response.status_code == 422, response.content
+    assert field in response.json()["fields"], response.content
+    assert Lead.objects.count() == 0

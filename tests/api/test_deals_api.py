@@ -384,8 +384,8 @@ def test_each_list_item_is_what_reading_the_deal_answers(rep):
     DealFactory(owner=rep, title="Nameless contact", contact=nameless, value=Decimal("99.99"))
     lost = DealFactory(owner=rep, title="Lost", stage=stage_named("Proposal"))
     api = ApiClient(rep)
-    assert api.post_json(f"{URL}/{lost.pk}/lose", {"reason_id": lost_reason("Price").pk,
-                                                   "competitor": "Rival"}).status_code == 200  # fmt: skip
+    losing = {"reason_id": lost_reason("Price").pk, "competitor": "Rival"}
+    assert api.post_json(f"{URL}/{lost.pk}/lose", losing).status_code == 200
     listed = api.get(URL).json()["items"]
     assert len(listed) == 4
     for item in listed:
