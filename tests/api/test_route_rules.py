@@ -95,7 +95,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/contacts/{contact_id}/merge"): Owned(
         "/contacts/{contact}/merge", body={"other_id": "{other_contact}"}
     ),
-    # coupons: the customer named must be visible
+    # coupons: the customer named must be visible (a campaign code is everyone's)
+    ("GET", "/coupons"): Owned("/coupons", query={"limit": 200}, listed="customer_coupon"),
+    ("POST", "/coupons"): Owned(
+        "/coupons", body={"kind": "percent", "value": "10", "contact_id": "{contact}"}
+    ),
+    ("DELETE", "/coupons/{code}"): Owned("/coupons/{customer_coupon_code}"),
     ("GET", "/coupons/{code}"): Owned(
         "/coupons/{coupon}", query={"order_value": "100", "contact_id": "{contact}"}
     ),
@@ -189,6 +194,7 @@ def records(outsider, admin) -> SimpleNamespace:
         lead_create(actor=outsider, data=LeadInput(last_name="Second", owner=outsider))
         delivery = WebhookDelivery.objects.filter(subscription=subscription).first()
     coupon = coupon_issue(actor=admin, kind="percent", value=10, code="SPRING10", max_uses=5)
+    customer_coupon = coupon_issue(actor=admin, kind="percent", value=5, contact=contact)
     discard = DisqualifyReason.objects.filter(is_active=True).first()
     return SimpleNamespace(
         organization=organization.pk,
@@ -198,6 +204,8 @@ def records(outsider, admin) -> SimpleNamespace:
         subscription=subscription.pk,
         delivery=delivery.pk if delivery else 0,
         coupon=coupon.code,
+        customer_coupon=customer_coupon.pk,
+        customer_coupon_code=customer_coupon.code,
         outsider=outsider.pk,
         lost_reason=LostReason.objects.first().pk,
         discard_reason=discard.pk,
