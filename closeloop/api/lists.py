@@ -12,7 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -87,11 +87,13 @@ def page_of(
     default: str = "-id",
     updated_field: str = "updated_at",
     columns: Sequence[str] | None = None,
+    sort_keys: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One page of `queryset` (already filtered by visibility) in the asked order.
 
     `orderings` names the fields a client may sort by; they must never be empty (NULL), so
-    the keyset comparison is exact. Ties are broken by the id, in the same direction.
+    the keyset comparison is exact. Ties are broken by the id, in the same direction. `sort_keys`
+    sorts an ordering by another column: a nullable field by an annotation that coalesces it.
 
     With `columns` (which must hold "id" and every ordering), the items are dicts of those
     columns (`queryset.values(*columns)`, related ones as `owner__email`) instead of model
@@ -103,6 +105,7 @@ def page_of(
         allowed = ", ".join(sorted({*orderings, "id"}))
         raise field_error("ordering", f"Order by one of: {allowed} (prefix `-` to reverse).", 422)
     descending = ordering.startswith("-")
+    name = (sort_keys or {}).get(name, name)
     if query.updated_since is not None:
         queryset = queryset.filter(**{f"{updated_field}__gte": query.updated_since})
     if query.cursor:

@@ -224,7 +224,8 @@ def test_two_concurrent_requests_for_the_last_use_give_one_201(rep, bakery_deal)
     statuses = sorted(status for status, _ in answers)
     assert statuses == [201, 409], answers
     loser = next(body for status, body in answers if status == 409)
-    assert loser == {"detail": "This coupon has been used up.", "field": "code"}
+    message = "This coupon has been used up."
+    assert loser == {"code": "conflict", "message": message, "fields": {"code": message}}
     winner = next(body for status, body in answers if status == 201)
     assert winner["uses_left"] == 0
     assert Coupon.objects.get(pk=coupon.pk).uses == 1

@@ -114,7 +114,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/contacts/{contact_id}/merge"): Owned(
         "/contacts/{contact}/merge", body={"other_id": "{other_contact}"}
     ),
-    # coupons: the customer named must be visible
+    # coupons: the customer named must be visible (a campaign code is everyone's)
+    ("GET", "/coupons"): Owned("/coupons", query={"limit": 200}, listed="customer_coupon"),
+    ("POST", "/coupons"): Owned(
+        "/coupons", body={"kind": "percent", "value": "10", "contact_id": "{contact}"}
+    ),
+    ("DELETE", "/coupons/{code}"): Owned("/coupons/{customer_coupon_code}"),
     ("GET", "/coupons/{code}"): Owned(
         "/coupons/{coupon}", query={"order_value": "100", "contact_id": "{contact}"}
     ),
@@ -315,6 +320,16 @@ class Records:
         return coupon_issue(
             actor=self.admin, kind="percent", value=10, code=f"SPRING{self['serial']}", max_uses=5
         ).code
+
+    def _customer_coupon_record(self) -> Any:
+        contact = Contact.objects.get(pk=self["contact"])
+        return coupon_issue(actor=self.admin, kind="percent", value=5, contact=contact)
+
+    def _customer_coupon(self) -> int:
+        return self["customer_coupon_record"].pk
+
+    def _customer_coupon_code(self) -> str:
+        return self["customer_coupon_record"].code
 
     def _lost_reason(self) -> int:
         return LostReason.objects.first().pk
