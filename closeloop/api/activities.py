@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AfterValidator
 
 from closeloop.accounts.choices import Role
 from closeloop.accounts.selectors import user_list
@@ -37,23 +36,13 @@ from closeloop.pipeline.selectors import deal_get
 from .errors import ERRORS, WRITE_ERRORS, ApiError, field_error, not_found
 from .ids import PathId, RecordId
 from .lists import ListQuery, Page, page_of
+from .moments import Moment
 from .pipelines import PLAIN_TEXT
 from .roles import role_required
 
 router = Router(tags=["activities"])
 
 ACTIVITY_ORDERINGS = ("created_at", "updated_at", "due_at")
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
-
-
-def _in_range(value: dt.datetime | None) -> dt.datetime | None:
-    """A time a calendar can hold (far-off years overflow when converted or extended)."""
-    if value is not None and not EARLIEST <= value.date() <= LATEST:
-        raise ValueError("Give a time between the years 1900 and 2999.")
-    return value
-
-
-Moment = Annotated[dt.datetime, AfterValidator(_in_range)]
 
 
 class PlannedKind(StrEnum):

@@ -51,6 +51,7 @@ from closeloop.pipeline.models import Deal
 from .errors import ERRORS, WRITE_ERRORS, ApiError, field_error, not_found
 from .ids import RecordId
 from .lists import ListQuery, Page, page_of
+from .moments import Moment
 
 router = Router(tags=["coupons"])
 
@@ -119,7 +120,7 @@ class CouponOut(Schema):
     kind: CouponKind
     value: Decimal = Field(..., description="percent off, or the amount off in `currency`")
     currency: str = Field(..., description="amounts off only; empty for a percentage")
-    expires_at: dt.datetime | None = Field(..., description="empty: never expires")
+    expires_at: Moment | None = Field(..., description="empty: never expires")
     max_uses: int | None = Field(..., description="in all; empty: no limit")
     max_uses_per_customer: int | None = Field(..., description="empty: no limit")
     uses: int

@@ -24,6 +24,7 @@ from ninja.responses import NinjaJSONEncoder
 
 from .errors import field_error
 from .ids import MAX_ID
+from .moments import Moment
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -39,7 +40,7 @@ class ListQuery(Schema):
     ordering: str | None = Field(
         None, max_length=40, description="a field name, `-` in front for descending"
     )
-    updated_since: dt.datetime | None = Field(
+    updated_since: Moment | None = Field(
         None, description="only records changed at or after this time (ISO 8601)"
     )
 

@@ -143,3 +143,16 @@ def test_text_with_a_nul_character_is_refused_by_field(api, method, url, body, f
     assert response.status_code == 422, response.content
     assert field in response.json()["fields"], response.content
     assert Lead.objects.count() == 0
+
+
+def test_any_offset_a_client_writes_is_read_as_utc(api, rep):
+    """ISO 8601 allows offsets PostgreSQL refuses (beyond ±15:59): the API moves them to UTC."""
+    lead = _leads(rep, 1, dt.datetime(2026, 1, 2, 12, tzinfo=dt.UTC))[0]
+    Lead.objects.filter(pk=lead.pk).update(updated_at=dt.datetime(2026, 1, 2, 12, tzinfo=dt.UTC))
+    # 2026-01-01 14:00 at -22:40 is 2026-01-02 12:40 UTC: after the change
+    response = api.get("/api/v1/leads", {"updated_since": "2026-01-01T14:00:00-22:40"})
+    assert response.status_code == 200 and response.json()["items"] == []
+    response = api.get("/api/v1/leads", {"updated_since": "2026-01-01T13:00:00-22:40"})
+    assert [item["id"] for item in response.json()["items"]] == [lead.pk]
+    response = api.get("/api/v1/leads", {"updated_since": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 422 and "updated_since" in response.json()["fields"]

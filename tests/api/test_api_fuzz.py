@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -41,7 +43,20 @@ schema.app = application
 
 
 @pytest.fixture
-def fuzz_token(db: None, rep: Any) -> str:
+def kept_connection() -> Any:
+    """schemathesis calls the WSGI application itself, which closes the database connection
+    after each request as a server would; inside the test's transaction that would close it
+    under the test (PostgreSQL then answers "connection is closed"). Django's own test client
+    switches the same signal handlers off."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_token(db: None, rep: Any, kept_connection: None) -> str:
     """A rep's token, and a few records of theirs, so that small generated ids hit real rows."""
     workspace_defaults_ensure()
     organization = OrganizationFactory(owner=rep)
