@@ -2,8 +2,9 @@
 
 ISO 8601 lets a client write offsets PostgreSQL cannot take (it refuses beyond ±15:59) and
 years a calendar cannot hold; a time is therefore moved to UTC on the way in and kept between
-the years 1900 and 2999, and anything else is invalid input (422) naming the field. A time
-without an offset is read in the workspace's time zone.
+the years 1900 and 2999, and anything else is invalid input (422) naming the field, as is a
+time without an offset: "10:00" means another instant for every reader, so the API does not
+guess.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def moment_clean(value: dt.datetime) -> dt.datetime:
     if not EARLIEST <= value.date() <= LATEST:
         raise ValueError("Give a time between the years 1900 and 2999.")
     if timezone.is_naive(value):
-        value = timezone.make_aware(value)
+        raise ValueError("Give the time with its offset, e.g. 2026-05-04T10:00:00+02:00 or …Z.")
     return value.astimezone(dt.UTC)
 
 

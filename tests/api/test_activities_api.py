@@ -100,7 +100,7 @@ def test_invites_go_out_only_when_asked(rep, monkeypatch, django_capture_on_comm
         ({"subject": ""}, 422, "subject"),
         ({"subject": "   "}, 400, "subject"),
         ({"starts_at": "tomorrow"}, 422, "starts_at"),
-        ({"starts_at": "2030-05-06T10:00:00"}, 400, "starts_at"),
+        ({"starts_at": "2030-05-06T10:00:00"}, 422, "starts_at"),  # no offset
         ({"starts_at": "9999-12-31T23:59:00+00:00"}, 422, "starts_at"),
         ({"ends_at": "2030-05-06T09:00:00+02:00"}, 400, "ends_at"),
         ({"time_zone": "Mars/Olympus"}, 400, "time_zone"),
