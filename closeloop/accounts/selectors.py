@@ -15,8 +15,9 @@ from .visibility import owner_filter
 def _load_workspace_settings() -> WorkspaceSettings:
     ws = WorkspaceSettings.objects.filter(pk=1).first()
     if ws is None:
-        ws = WorkspaceSettings()
-        ws.save()
+        # two first requests at once (two server processes) may both find none: get_or_create
+        # takes the row the other one made instead of failing on the duplicate key
+        ws, _ = WorkspaceSettings.objects.get_or_create(pk=1)
     return ws
 
 

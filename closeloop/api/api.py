@@ -8,6 +8,7 @@ from .auth import SessionAuth, TokenAuth, unauthenticated_limit
 from .errors import error_handlers_install
 from .idempotency import idempotency_record, idempotency_reserve
 from .leads import router as leads_router
+from .renderer import FastJSONRenderer
 from .text import nul_refused
 from .throttling import limited_per_address, rate_headers
 
@@ -16,6 +17,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth(), unauthenticated_limit],
+    renderer=FastJSONRenderer(),
     docs_decorator=limited_per_address,
     description=(
         "Send `Authorization: Bearer <token>` (tokens from your profile page or "

@@ -20,11 +20,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpResponse
 from ninja import Field, Schema
-from ninja.responses import NinjaJSONEncoder
 
 from .errors import field_error
 from .ids import MAX_ID
 from .moments import Moment
+from .renderer import json_bytes
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -146,4 +146,4 @@ def json_page(page: dict[str, Any], row: Callable[[dict[str, Any]], dict[str, An
     read, which is validated, and schemathesis checks the answers against the OpenAPI schema.
     """
     body = {"items": [row(item) for item in page["items"]], "next_cursor": page["next_cursor"]}
-    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json")
+    return HttpResponse(json_bytes(body), content_type="application/json; charset=utf-8")

@@ -46,3 +46,26 @@ def test_bad_values_are_shown_and_not_saved(admin_client_, data, message):
     response = admin_client_.post(PAGE, fields)
     assertContains(response, message)
     assert workspace_settings().name == "My company"
+
+
+def test_two_processes_making_the_settings_row_at_once_both_get_it(db, monkeypatch):
+    """Seen in the API benchmark: two server processes' first requests both found no settings
+    row and both inserted it; the second failed with a duplicate key (a 500)."""
+    from closeloop.accounts import selectors
+    from closeloop.accounts.models import WorkspaceSettings
+
+    WorkspaceSettings.objects.all().delete()
+    WorkspaceSettings(name="Made by the other process").save()  # it won the race
+    real_filter = WorkspaceSettings.objects.filter
+
+    class LateLookup:
+        """The lookup as this process saw it: before the other one's insert."""
+
+        def __init__(self, *args, **kwargs):
+            self.query = real_filter(*args, **kwargs)
+
+        def first(self):
+            return None
+
+    monkeypatch.setattr(WorkspaceSettings.objects, "filter", LateLookup)
+    assert selectors._load_workspace_settings().name == "Made by the other process"
