@@ -122,3 +122,30 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label or 'system'} {self.get_action_display()} {self.object_label}"
+
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field label, before, after) for display, foreign keys by their label."""
+        model = self.content_type.model_class()
+        rows = []
+        for name, pair in (self.changes or {}).items():
+            label = name.replace("_", " ")
+            # a field removed since the entry was written keeps its bare name
+            fields = {f.name: f for f in model._meta.concrete_fields} if model else {}
+            if name in fields:
+                label = str(fields[name].verbose_name)
+            pair = pair if isinstance(pair, list) and len(pair) == 2 else [None, pair]
+            before, after = pair
+            rows.append((label[:1].upper() + label[1:], _shown(before), _shown(after)))
+        return rows
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict) and "label" in value:
+        return str(value["label"])
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value)
+    return str(value)

@@ -175,3 +175,105 @@ def test_workspace_settings_changes_are_logged(admin: User) -> None:
     entry = AuditEntry.objects.get(content_type__model="workspacesettings")
     assert entry.changes["name"][1] == "Lind Group"
     assert entry.actor == admin
+
+
+def _query_count(client: Any, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_deal_page_shows_its_history_escaped_in_a_fixed_number_of_queries(
+    rep: User, rep_client: Any
+) -> None:
+    deal = deal_create(actor=rep, title="Website")
+    url = f"/deals/{deal.pk}/"
+    deal_update(actor=rep, deal=deal, changes={"title": "Shop"})
+    few = _query_count(rep_client, url)
+    for n in range(8):
+        deal_update(actor=rep, deal=deal, changes={"title": f"Shop {n}"})
+    deal_update(actor=rep, deal=deal, changes={"title": "<script>alert(1)</script>"})
+    assert _query_count(rep_client, url) == few
+
+    html = rep_client.get(url).content.decode()
+    history = html[html.index('id="history"') :]
+    assert "Shop 7" in history and "&lt;script&gt;alert(1)&lt;/script&gt;" in history
+    assert "<script>alert(1)" not in html
+    assert "Title: <del>Website</del> → <ins>Shop</ins>" in history
+
+
+@pytest.mark.django_db
+def test_lead_contact_organization_and_proposal_pages_show_history(
+    rep: User, rep_client: Any, bakery_deal: Any
+) -> None:
+    lead = lead_create(actor=rep, data=LeadInput(first_name="Ada", email="ada@x.example")).lead
+    org = organization_create(actor=rep, name="Bakery Lind")
+    organization_update(actor=rep, organization=org, industry="Food")
+    contact = contact_create(actor=rep, first_name="Lena", organization=org)
+    proposal = proposal_create(actor=rep, deal=bakery_deal, title="Offer")
+    for url, expected in (
+        (f"/leads/{lead.pk}/", "Created"),
+        (f"/people/organizations/{org.pk}/", "Industry: <del>—</del> → <ins>Food</ins>"),
+        (f"/people/contacts/{contact.pk}/", "Created"),
+        (f"/proposals/{proposal.pk}/", "Created"),
+    ):
+        html = rep_client.get(url).content.decode()
+        assert expected in html[html.index('id="history"') :], url
+
+
+@pytest.mark.django_db
+def test_the_audit_log_is_for_admins_only(
+    rep_client: Any, manager_client: Any, admin_client_: Any
+) -> None:
+    assert rep_client.get("/settings/audit/").status_code == 403
+    assert manager_client.get("/settings/audit/").status_code == 403
+    assert admin_client_.get("/settings/audit/").status_code == 200
+    assert 'href="/settings/audit/"' in admin_client_.get("/settings/workspace/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_audit_log_filters_by_type_user_dates_and_text(
+    rep: User, teammate: User, admin: User, admin_client_: Any
+) -> None:
+    import time_machine
+
+    with time_machine.travel("2030-01-10 12:00Z"):
+        org = organization_create(actor=rep, name="Bakery Lind")
+    with time_machine.travel("2030-02-10 12:00Z"):
+        deal_create(actor=teammate, title="Web shop")
+        organization_update(actor=admin, organization=org, industry="Food")
+
+    def rows(query: str) -> list[str]:
+        response = admin_client_.get("/settings/audit/" + query)
+        assert response.status_code == 200
+        return [
+            f"{e.content_type.model}:{e.action}:{e.actor_label}"
+            for e in response.context["page_obj"].object_list
+        ]
+
+    assert rows("?type=organization") == [
+        f"organization:update:{admin}",
+        f"organization:create:{rep}",
+    ]
+    assert rows(f"?user={rep.pk}") == [f"organization:create:{rep}"]
+    assert rows("?since=2030-02-01&until=2030-02-28&type=deal") == [f"deal:create:{teammate}"]
+    assert rows("?q=web+shop") == [f"deal:create:{teammate}"]
+    assert rows("?until=2030-01-31") == [f"organization:create:{rep}"]
+    bad = admin_client_.get("/settings/audit/?since=yesterday")
+    assert "is not a date" in bad.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_audit_log_is_paginated(rep: User, admin_client_: Any) -> None:
+    org = organization_create(actor=rep, name="Bakery")
+    for n in range(55):
+        organization_update(actor=rep, organization=org, name=f"Bakery {n}")
+    first = admin_client_.get("/settings/audit/")
+    assert len(first.context["page_obj"].object_list) == 50
+    second = admin_client_.get("/settings/audit/?page=2")
+    assert len(second.context["page_obj"].object_list) == 6
