@@ -214,6 +214,8 @@ SURVEY_VIEW_RATE_PER_IP = int(os.environ.get("SURVEY_VIEW_RATE_PER_IP", "120"))
 REFERRAL_REWARD_PERCENT = int(os.environ.get("REFERRAL_REWARD_PERCENT", "10"))
 REFERRAL_REWARD_DAYS = int(os.environ.get("REFERRAL_REWARD_DAYS", "180"))
 REFERRAL_RATE_PER_IP = int(os.environ.get("REFERRAL_RATE_PER_IP", "60"))  # landing views a minute
+# days a deleted lead, contact, organization or deal stays restorable before the daily purge
+TRASH_DAYS = int(os.environ.get("TRASH_DAYS", "30"))
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))

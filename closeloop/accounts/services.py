@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from closeloop.core.audit import audit_changed, audit_created, audit_stored
 from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES
 from closeloop.core.zones import zone_clean
@@ -60,6 +61,7 @@ def user_create(
     user.save()
     if teams:
         user.teams.set(teams)
+    audit_created(actor=actor, obj=user)
     return user
 
 
@@ -73,7 +75,9 @@ def user_update(*, actor: Any, user: User, role: str, full_name: str, teams: lis
         raise DomainError("The workspace needs at least one active admin.", field="role")
     user.role = role
     user.full_name = (full_name or "").strip()[:150]
+    before = audit_stored(user)
     user.save(update_fields=["role", "full_name"])
+    audit_changed(actor=actor, obj=user, before=before)
     user.teams.set(teams)
     return user
 
@@ -91,7 +95,9 @@ def user_set_active(*, actor: Any, user: User, active: bool) -> User:
     if not active and user.role == Role.ADMIN and _is_last_admin(user):
         raise DomainError("The workspace needs at least one active admin.")
     user.is_active = active
+    before = audit_stored(user)
     user.save(update_fields=["is_active"])
+    audit_changed(actor=actor, obj=user, before=before)
     return user
 
 
@@ -105,7 +111,9 @@ def user_set_password(*, actor: Any, user: User, password: str) -> User:
     except ValidationError as exc:
         raise DomainError(" ".join(exc.messages), field="password") from exc
     user.set_password(password)
+    before = audit_stored(user)
     user.save(update_fields=["password"])
+    audit_changed(actor=actor, obj=user, before=before)
     return user
 
 
@@ -118,7 +126,9 @@ def user_signature_update(*, actor: Any, user: User, signature: str) -> User:
     if len(signature) > 2000:
         raise DomainError("A signature can be at most 2,000 characters long.", field="signature")
     user.signature = signature
+    before = audit_stored(user)
     user.save(update_fields=["signature"])
+    audit_changed(actor=actor, obj=user, before=before)
     return user
 
 
@@ -127,7 +137,9 @@ def user_time_zone_update(*, actor: Any, user: User, time_zone: str) -> User:
     if actor is not None and actor.pk != user.pk:
         require_admin(actor, ADMINS_ONLY)
     user.time_zone = zone_clean(time_zone)
+    before = audit_stored(user)
     user.save(update_fields=["time_zone"])
+    audit_changed(actor=actor, obj=user, before=before)
     return user
 
 
@@ -174,7 +186,9 @@ def workspace_update(
                 field="send_as_user",
             )
         ws.send_as_user = send_as_user
+    before = audit_stored(ws)
     ws.save()
+    audit_changed(actor=actor, obj=ws, before=before)
     return ws
 
 

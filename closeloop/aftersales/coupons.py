@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
+from closeloop.core.audit import audit_changed, audit_created, audit_snapshot
 from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
 from closeloop.integrations.payloads import coupon_redemption_data
@@ -131,9 +132,11 @@ def coupon_issue(
     for _ in range(5):
         try:
             with transaction.atomic():
-                return Coupon.objects.create(
+                coupon = Coupon.objects.create(
                     code=coupon_code_clean(code) if code else coupon_code_new(), **fields
                 )
+            audit_created(actor=actor, obj=coupon)
+            return coupon
         except IntegrityError:
             if code:
                 raise DomainError("That code is taken.", field="code") from None
@@ -334,6 +337,7 @@ def coupon_withdraw(*, actor: Any, coupon: Coupon, reason: str = "") -> Coupon:
     locked = Coupon.objects.select_for_update().get(pk=coupon.pk)
     if not locked.is_active:
         raise DomainError("This coupon has already been withdrawn.", field="code")
+    before = audit_snapshot(locked)
     locked.is_active = False
     locked.withdrawn_at = timezone.now()
     locked.withdrawn_by = acting_user(actor)
@@ -341,6 +345,7 @@ def coupon_withdraw(*, actor: Any, coupon: Coupon, reason: str = "") -> Coupon:
     locked.save(
         update_fields=["is_active", "withdrawn_at", "withdrawn_by", "withdraw_reason", "updated_at"]
     )
+    audit_changed(actor=actor, obj=locked, before=before)
     _timeline_note(
         actor=actor,
         subject=f"Coupon {locked.code} withdrawn",

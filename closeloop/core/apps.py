@@ -10,10 +10,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from .schedule import periodic_job_register
-        from .tasks import task_results_prune_task
+        from .tasks import task_results_prune_task, trash_purge_task
 
         periodic_job_register(
             "task_results_prune",
             interval=lambda: dt.timedelta(days=1),
             task=task_results_prune_task,
+        )
+        periodic_job_register(
+            "trash_purge", interval=lambda: dt.timedelta(days=1), task=trash_purge_task
         )

@@ -78,3 +78,74 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "created"
+    UPDATE = "update", "changed"
+    DELETE = "delete", "moved to the trash"
+    RESTORE = "restore", "restored"
+    PURGE = "purge", "deleted for good"
+
+
+class AuditEntry(models.Model):
+    """One write to a record: who, when, what (closeloop.core.audit writes them, services call it).
+
+    Entries outlive their record (a purge is logged too), so the record is named by content type
+    and id with its label at the time, and the actor's name is kept beside the link to the user.
+    """
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.BigIntegerField()
+    object_label = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=10, choices=AuditAction.choices)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # one record's history, newest first
+            models.Index(
+                fields=["content_type", "object_id", "-created_at"], name="audit_record_idx"
+            ),
+            # the admin log: newest first, narrowed by user
+            models.Index(fields=["-created_at"], name="audit_created_idx"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label or 'system'} {self.get_action_display()} {self.object_label}"
+
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field label, before, after) for display, foreign keys by their label."""
+        model = self.content_type.model_class()
+        rows = []
+        for name, pair in (self.changes or {}).items():
+            label = name.replace("_", " ")
+            # a field removed since the entry was written keeps its bare name
+            fields = {f.name: f for f in model._meta.concrete_fields} if model else {}
+            if name in fields:
+                label = str(fields[name].verbose_name)
+            pair = pair if isinstance(pair, list) and len(pair) == 2 else [None, pair]
+            before, after = pair
+            rows.append((label[:1].upper() + label[1:], _shown(before), _shown(after)))
+        return rows
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict) and "label" in value:
+        return str(value["label"])
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value)
+    return str(value)

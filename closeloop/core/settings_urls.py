@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from closeloop.accounts import views as account_views
 from closeloop.aftersales import referral_views
+from closeloop.core import audit_views
 from closeloop.leads import assignment_views, qualification_settings_views
 from closeloop.messaging import mailbox_views, template_views
 from closeloop.pipeline import settings_views as pipeline_views
@@ -81,4 +82,5 @@ urlpatterns = [
     path("surveys/", include("closeloop.aftersales.survey_settings_urls")),
     path("referrals/", referral_views.referral_settings_view, name="referrals"),
     path("webhooks/", include("closeloop.integrations.urls")),
+    path("audit/", audit_views.audit_log_page, name="audit"),
 ]

@@ -27,3 +27,12 @@ def task_results_prune() -> bool:
 @task()
 def task_results_prune_task() -> dict[str, object]:
     return {"pruned": task_results_prune()}
+
+
+@task()
+def trash_purge_task() -> dict[str, object]:
+    """The daily purge of records in the trash longer than TRASH_DAYS."""
+    from .purge import trash_purge
+
+    result = trash_purge()
+    return {"purged": result.purged, "kept": result.kept[:100]}

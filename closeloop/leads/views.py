@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from closeloop.accounts.selectors import user_list
 from closeloop.core.exceptions import DomainError
 from closeloop.core.http import found_or_404
+from closeloop.core.selectors import audit_history
 from closeloop.people.selectors import organization_get
 
 from . import services
@@ -177,6 +178,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "organization": organization,
         "flags": lead_duplicate_flags(user=request.user, lead=lead), "nav": "leads",
         **scorecard_context(lead, request.user),
+        "history": audit_history(obj=lead),
     })  # fmt: skip
 
 

@@ -12,6 +12,13 @@ from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
 from closeloop.accounts.visibility import lock_visible
+from closeloop.core.audit import (
+    audit_changed,
+    audit_created,
+    audit_restored,
+    audit_snapshot,
+    audit_trashed,
+)
 from closeloop.core.exceptions import ConflictError, DomainError
 
 from .models import Contact, ContactEmail, ContactPhone, Organization
@@ -91,7 +98,9 @@ def organization_create(
         duplicate = organization_duplicate(name=clean["name"], domain=clean.get("domain", ""))
         _refuse_duplicate(duplicate, actor, "organization")
     clean.setdefault("owner", acting_user(actor))
-    return Organization.objects.create(**clean)
+    org = Organization.objects.create(**clean)
+    audit_created(actor=actor, obj=org)
+    return org
 
 
 @transaction.atomic
@@ -111,9 +120,11 @@ def organization_update(
             exclude_pk=org.pk,
         )
         _refuse_duplicate(duplicate, actor, "organization")
+    before = audit_snapshot(org)
     for name, value in clean.items():
         setattr(org, name, value)
     org.save()
+    audit_changed(actor=actor, obj=org, before=before)
     return org
 
 
@@ -121,6 +132,7 @@ def _trash(obj: Any, actor: Any) -> Any:
     obj.deleted_at = timezone.now()
     obj.deleted_by = acting_user(actor)
     obj.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    audit_trashed(actor=actor, obj=obj)
     return obj
 
 
@@ -134,6 +146,7 @@ def _restore(model: Any, pk: int, actor: Any) -> Any:
     obj.deleted_at = None
     obj.deleted_by = None
     obj.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    audit_restored(actor=actor, obj=obj)
     return obj
 
 
@@ -255,6 +268,7 @@ def contact_create(
     clean.setdefault("owner", acting_user(actor))
     contact = Contact.objects.create(**clean)
     _set_emails_and_phones(contact, emails or [], phones or [])
+    audit_created(actor=actor, obj=contact)
     _flag_duplicates(contact)
     return contact
 
@@ -275,6 +289,7 @@ def contact_update(
     if refuse_duplicates:
         _refuse_contact_duplicate(obj, emails, phones, actor)
     clean = _clean_contact(fields)
+    before = audit_snapshot(obj)
     for name, value in clean.items():
         setattr(obj, name, value)
     has_email = any(e.email.strip() for e in emails) if emails is not None else obj.emails.exists()
@@ -282,6 +297,7 @@ def contact_update(
         raise DomainError("A contact needs a name or an email address.", field="first_name")
     obj.save()
     _set_emails_and_phones(obj, emails, phones)
+    audit_changed(actor=actor, obj=obj, before=before)
     _flag_duplicates(obj)
     return obj
 

@@ -18,6 +18,7 @@ from closeloop.activities.services import activity_create
 from closeloop.core.exceptions import DomainError
 from closeloop.core.export import csv_download
 from closeloop.core.http import found_or_404, int_param
+from closeloop.core.selectors import audit_history
 
 from . import services
 from .forms import ContactForm, NoteForm, OrganizationForm
@@ -129,6 +130,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deals": related_deals(user=request.user, organization=organization),
         "timeline": people_timeline(user=request.user, organization=organization),
         "note_form": NoteForm(), "nav": "organizations",
+        "history": audit_history(obj=organization),
     })  # fmt: skip
 
 
@@ -267,6 +269,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deals": related_deals(user=request.user, contact=contact),
         "timeline": people_timeline(user=request.user, contact=contact),
         "note_form": NoteForm(), "nav": "contacts",
+        "history": audit_history(obj=contact),
     })  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from closeloop.core.exceptions import DomainError
 from closeloop.core.export import csv_download
 from closeloop.core.http import found_or_404, int_param, json_error, wants_json
 from closeloop.core.money import format_money
+from closeloop.core.selectors import audit_history
 
 from . import services
 from .choices import DealStatus
@@ -222,6 +223,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note_form": NoteForm(),
             "nav": "deals",
             "lost_reasons": lost_reason_choices(),
+            "history": audit_history(obj=deal),
         },
     )
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from closeloop.core.exceptions import DomainError
 from closeloop.core.http import found_or_404
+from closeloop.core.selectors import audit_history
 from closeloop.messaging.merge import MERGE_FIELDS
 from closeloop.pipeline.selectors import deal_get
 
@@ -88,6 +89,7 @@ def _page(
         "row_errors": row_errors or {}, "totals": totals, "fields": MERGE_FIELDS.values(),
         "editable": proposal.status in EDITABLE, "form_version": version or proposal.version,
         "materials": list(proposal.materials.all()), "statuses": ProposalStatus,
+        "history": audit_history(obj=proposal),
         **editor_context(rows, proposal.currency),
     })  # fmt: skip
 

@@ -10,11 +10,17 @@ from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
 from closeloop.accounts.models import User
+from closeloop.core.audit import audit_bulk
 from closeloop.core.exceptions import DomainError
+from closeloop.core.models import AuditAction
 
 from ..assignment import lead_reassignment_record
 from ..choices import OPEN_LEAD_STATUSES
 from ..models import Lead
+
+
+def _user_label(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.pk, "label": str(user)}
 
 
 def _bulk_target(actor: Any, lead_ids: list[int]) -> QuerySet[Lead]:
@@ -32,6 +38,17 @@ def lead_bulk_assign(*, actor: Any, lead_ids: list[int], owner: User) -> int:
     now = timezone.now()
     previous = {lead.pk: lead.owner for lead in leads}
     lead_reassignment_record(actor=actor, leads=leads, previous=previous, owner=owner)
+    audit_bulk(
+        actor=actor,
+        objs=[lead for lead in leads if lead.owner_id != owner.pk],
+        action=AuditAction.UPDATE,
+        changes=lambda lead: {
+            "owner": [
+                _user_label(previous[lead.pk]),
+                _user_label(owner),
+            ]
+        },
+    )
     return Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
         owner=owner, updated_at=now
     )
@@ -49,15 +66,24 @@ def lead_bulk_set_status(*, actor: Any, lead_ids: list[int], status: str) -> int
             " page.",
             field="status",
         )
-    target = _bulk_target(actor, lead_ids).filter(status__in=OPEN_LEAD_STATUSES)
-    ids = list(target.values_list("pk", flat=True))
+    target = list(_bulk_target(actor, lead_ids).filter(status__in=OPEN_LEAD_STATUSES))
+    ids = [lead.pk for lead in target]
+    previous = {lead.pk: lead.status for lead in target}
+    audit_bulk(
+        actor=actor,
+        objs=[lead for lead in target if lead.status != status],
+        action=AuditAction.UPDATE,
+        changes=lambda lead: {"status": [previous[lead.pk], status]},
+    )
     return Lead.objects.filter(pk__in=ids).update(status=status, updated_at=timezone.now())
 
 
 @transaction.atomic
 def lead_bulk_trash(*, actor: Any, lead_ids: list[int]) -> int:
     """Put the chosen leads in the trash."""
-    ids = list(_bulk_target(actor, lead_ids).values_list("pk", flat=True))
+    leads = list(_bulk_target(actor, lead_ids))
+    ids = [lead.pk for lead in leads]
+    audit_bulk(actor=actor, objs=leads, action=AuditAction.DELETE)
     return Lead.objects.filter(pk__in=ids).update(
         deleted_at=timezone.now(), deleted_by=acting_user(actor)
     )

@@ -12,6 +12,13 @@ from closeloop.accounts.actors import acting_user
 from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
+from closeloop.core.audit import (
+    audit_changed,
+    audit_created,
+    audit_restored,
+    audit_snapshot,
+    audit_trashed,
+)
 from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.integrations.services import lead_event_emit
 from closeloop.people.models import Organization
@@ -114,6 +121,7 @@ def lead_create(
     )
     if lead.owner_id is None:
         lead_assign_auto(lead=lead)
+    audit_created(actor=actor, obj=lead)
     lead_event_emit("lead.created", lead)
     return LeadResult(lead=lead, created=True, flagged=likely)
 
@@ -135,6 +143,7 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
             "Qualify, nurture, discard or reopen a lead with its own buttons.", field="status"
         )
     previous_owner = current.owner
+    before = audit_snapshot(current)
     changes = []
     for name in LEAD_EDITABLE:
         new = getattr(data, name)
@@ -151,6 +160,7 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
     if current.organization_id is None:
         current.organization = organization_for_domain(current.company_domain)
     current.save()
+    audit_changed(actor=actor, obj=current, before=before)
     Activity.objects.create(
         kind=ActivityKind.CHANGE,
         subject="Lead updated",
@@ -181,6 +191,7 @@ def lead_trash(*, actor: Any, lead: Lead) -> Lead:
     current.deleted_at = timezone.now()
     current.deleted_by = acting_user(actor)
     current.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    audit_trashed(actor=actor, obj=current)
     return current
 
 
@@ -194,4 +205,5 @@ def lead_restore(*, actor: Any, lead: Lead) -> Lead:
     current.deleted_at = None
     current.deleted_by = None
     current.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    audit_restored(actor=actor, obj=current)
     return current

@@ -14,6 +14,13 @@ from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
+from closeloop.core.audit import (
+    audit_changed,
+    audit_created,
+    audit_restored,
+    audit_stored,
+    audit_trashed,
+)
 from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
 from closeloop.integrations.services import deal_event_emit
@@ -64,9 +71,13 @@ def _lock(deal: Deal, *, actor: Any, expected_version: int | None) -> Deal:
     return current
 
 
-def _save(deal: Deal, fields: list[str]) -> None:
+def _save(deal: Deal, fields: list[str], *, actor: Any) -> None:
+    # Every deal write passes here, so the audit entry diffs the row as stored against the
+    # instance about to be saved (one extra read, inside the same locked transaction).
+    before = audit_stored(deal)
     deal.version += 1
     deal.save(update_fields=[*fields, "version", "updated_at"])
+    audit_changed(actor=actor, obj=deal, before=before)
 
 
 def _record(
@@ -184,6 +195,7 @@ def deal_create(
         }
     )
     deal = Deal.objects.create(pipeline_id=stage.pipeline_id, stage=stage, **fields)
+    audit_created(actor=actor, obj=deal)
     _record(deal, actor=acting_user(actor), from_stage=None, from_status="", at=deal.created_at)
     deal_facts_refresh(deal_ids=[deal.pk])
     deal_event_emit("deal.created", deal)
@@ -214,7 +226,7 @@ def deal_update(
             changed.append(name)
     if not changed:
         return deal
-    _save(deal, changed)
+    _save(deal, changed, actor=actor)
     Activity.objects.create(
         kind=ActivityKind.CHANGE,
         subject="Deal updated",
@@ -238,7 +250,7 @@ def deal_move_to_stage(
     from_stage = deal.stage
     deal.stage = stage
     deal.pipeline_id = stage.pipeline_id
-    _save(deal, ["stage", "pipeline"])
+    _save(deal, ["stage", "pipeline"], actor=actor)
     _record(
         deal,
         actor=acting_user(actor),
@@ -261,7 +273,7 @@ def deal_mark_won(*, actor: Any, deal: Deal, expected_version: int | None = None
     now = timezone.now()
     deal.status = DealStatus.WON
     deal.won_at = now
-    _save(deal, ["status", "won_at"])
+    _save(deal, ["status", "won_at"], actor=actor)
     _record(
         deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
     )
@@ -297,7 +309,7 @@ def deal_mark_lost(
     deal.lost_reason = reason
     deal.competitor = competitor.strip()
     deal.lost_note = note.strip()
-    _save(deal, ["status", "lost_at", "lost_reason", "competitor", "lost_note"])
+    _save(deal, ["status", "lost_at", "lost_reason", "competitor", "lost_note"], actor=actor)
     _record(
         deal, actor=acting_user(actor), from_stage=deal.stage, from_status=DealStatus.OPEN, at=now
     )
@@ -319,7 +331,9 @@ def deal_reopen(*, actor: Any, deal: Deal, expected_version: int | None = None) 
     deal.lost_reason = None
     deal.competitor = ""
     deal.lost_note = ""
-    _save(deal, ["status", "won_at", "lost_at", "lost_reason", "competitor", "lost_note"])
+    _save(
+        deal, ["status", "won_at", "lost_at", "lost_reason", "competitor", "lost_note"], actor=actor
+    )
     _record(
         deal,
         actor=acting_user(actor),
@@ -345,7 +359,8 @@ def deal_trash(*, actor: Any, deal: Deal) -> Deal:
     deal = _lock(deal, actor=actor, expected_version=None)
     deal.deleted_at = timezone.now()
     deal.deleted_by = acting_user(actor)
-    _save(deal, ["deleted_at", "deleted_by"])
+    _save(deal, ["deleted_at", "deleted_by"], actor=actor)
+    audit_trashed(actor=actor, obj=deal)
     deal_facts_refresh(deal_ids=[deal.pk])
     return deal
 
@@ -359,6 +374,7 @@ def deal_restore(*, actor: Any, deal: Deal) -> Deal:
         raise DomainError("This deal is not in the trash.")
     current.deleted_at = None
     current.deleted_by = None
-    _save(current, ["deleted_at", "deleted_by"])
+    _save(current, ["deleted_at", "deleted_by"], actor=actor)
+    audit_restored(actor=actor, obj=current)
     deal_facts_refresh(deal_ids=[current.pk])
     return current

@@ -13,6 +13,7 @@ from django.db import transaction
 from closeloop.accounts.actors import acting_user
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
+from closeloop.core.audit import audit_changed, audit_created, audit_stored
 from closeloop.core.exceptions import ConflictError, DomainError
 
 from ..choices import ApprovalState, ProposalStatus
@@ -108,12 +109,14 @@ def proposal_create(
         else "blank"
     )
     _timeline(proposal, actor=actor, subject=f"Proposal started: {proposal.title}", body=origin)
+    audit_created(actor=actor, obj=proposal)
     return proposal
 
 
-def _touch(proposal: Proposal, fields: list[str]) -> None:
+def _touch(proposal: Proposal, fields: list[str], *, actor: Any) -> None:
     """Save a change; lines or terms changed after an approval (or a request) need approving
     again, so earlier requests no longer approve anything."""
+    before = audit_stored(proposal)
     proposal.version += 1
     if proposal.approval in (ApprovalState.APPROVED, ApprovalState.PENDING):
         proposal.approval = ApprovalState.NOT_NEEDED
@@ -122,6 +125,7 @@ def _touch(proposal: Proposal, fields: list[str]) -> None:
             state=ApprovalState.OUTDATED
         )
     proposal.save(update_fields=[*fields, "version", "updated_at"])
+    audit_changed(actor=actor, obj=proposal, before=before)
 
 
 @transaction.atomic
@@ -136,7 +140,7 @@ def proposal_lines_set(
     nothing, and the error names it."""
     proposal = proposal_lock(proposal, expected_version=expected_version)
     _lines_store(proposal, lines)
-    _touch(proposal, [])
+    _touch(proposal, [], actor=actor)
     return proposal
 
 
@@ -156,7 +160,7 @@ def proposal_update(
             fields.append("title")
     fields += terms_apply(proposal, changes)
     if fields:
-        _touch(proposal, fields)
+        _touch(proposal, fields, actor=actor)
     return proposal
 
 
