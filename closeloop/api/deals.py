@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from closeloop.core.db import joins_in_written_order
 from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import full_name_of
 from closeloop.people.selectors import contact_queryset, organization_queryset
@@ -262,13 +263,14 @@ def list_deals(request: HttpRequest, query: Query[DealListQuery]) -> Any:
     """The deals the token's user may see, newest first unless `ordering` says otherwise
     (`created_at`, `updated_at`, `value`, `title`; `-` in front for descending)."""
     filters = filters_of(query, DealFilters)
-    page = page_of(
-        deal_search(user=request.user, filters=filters),
-        query,
-        orderings=DEAL_ORDERINGS,
-        default="-created_at",
-        columns=DEAL_COLUMNS,
-    )
+    with joins_in_written_order():
+        page = page_of(
+            deal_search(user=request.user, filters=filters),
+            query,
+            orderings=DEAL_ORDERINGS,
+            default="-created_at",
+            columns=DEAL_COLUMNS,
+        )
     return json_page(page, _deal_row)
 
 
