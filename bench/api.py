@@ -157,6 +157,7 @@ def child(args: argparse.Namespace) -> None:
 
     from closeloop.accounts.models import User
     from closeloop.accounts.services import api_token_create
+    from closeloop.core.tasks import statistics_refresh
     from closeloop.leads.models import Lead
     from closeloop.pipeline.models import Deal
 
@@ -164,8 +165,7 @@ def child(args: argparse.Namespace) -> None:
     out: dict = {"vendor": connection.vendor}
     if Deal.with_trashed.count() != args.deals or Lead.objects.count() != args.leads:
         out["seed"] = seed(args.leads, args.deals)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    statistics_refresh()  # as the daily job keeps them (a kept database may miss new indexes')
     tokens = {}
     for who, email in (("admin", "admin@bench.test"), ("rep", "rep0.0@bench.test")):
         user = User.objects.get(email=email)

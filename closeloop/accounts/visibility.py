@@ -27,8 +27,12 @@ def _teammate_ids(user: User) -> models.QuerySet:
     return User.objects.filter(teams__members=user).values("pk")
 
 
-def owner_filter(user: Any, owner_field: str = "owner") -> Q | None:
-    """Q over `owner_field` for what `user` may see; None means everything, Q(pk__in=[]) nothing."""
+def owner_filter(user: Any, owner_field: str = "owner", *, nullable: bool = True) -> Q | None:
+    """Q over `owner_field` for what `user` may see; None means everything, Q(pk__in=[]) nothing.
+
+    `nullable=False` says every record has an owner (deals): the filter then leaves out the
+    "or unowned" part, which would make the databases scan and filter instead of reading the
+    owner's records from an index in order."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Q(pk__in=[])
     if user.role == Role.ADMIN:
@@ -38,7 +42,9 @@ def owner_filter(user: Any, owner_field: str = "owner") -> Q | None:
     sharing = workspace_settings().rep_visibility
     if sharing == RepVisibility.ALL:
         return None
-    mine = Q(**{owner_field: user.pk}) | Q(**{f"{owner_field}__isnull": True})
+    mine = Q(**{owner_field: user.pk})
+    if nullable:
+        mine |= Q(**{f"{owner_field}__isnull": True})
     if user.role == Role.MANAGER or sharing == RepVisibility.TEAM:
         return mine | Q(**{f"{owner_field}__in": _teammate_ids(user)})
     return mine
@@ -48,7 +54,10 @@ class VisibleQuerySet(models.QuerySet):
     owner_field = "owner"
 
     def visible_to(self, user: Any) -> Self:
-        condition = owner_filter(user, self.owner_field)
+        nullable = True
+        if "__" not in self.owner_field:
+            nullable = self.model._meta.get_field(self.owner_field).null
+        condition = owner_filter(user, self.owner_field, nullable=nullable)
         return self if condition is None else self.filter(condition)
 
 

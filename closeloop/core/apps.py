@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from .schedule import periodic_job_register
-        from .tasks import task_results_prune_task, trash_purge_task
+        from .tasks import statistics_refresh_task, task_results_prune_task, trash_purge_task
 
         periodic_job_register(
             "task_results_prune",
@@ -19,4 +19,9 @@ class CoreConfig(AppConfig):
         )
         periodic_job_register(
             "trash_purge", interval=lambda: dt.timedelta(days=1), task=trash_purge_task
+        )
+        periodic_job_register(
+            "statistics_refresh",
+            interval=lambda: dt.timedelta(days=1),
+            task=statistics_refresh_task,
         )

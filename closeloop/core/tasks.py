@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management import call_command
+from django.db import connection
 from django_tasks import task
 
 # Finished task results are kept this long for looking into what ran, then deleted: the
@@ -36,3 +37,21 @@ def trash_purge_task() -> dict[str, object]:
 
     result = trash_purge()
     return {"purged": result.purged, "kept": result.kept[:100]}
+
+
+def statistics_refresh() -> str:
+    """Refresh the query planner's statistics with `ANALYZE` (on SQLite from a sample of each
+    index, so it takes seconds on millions of rows; on PostgreSQL autovacuum does it too, this
+    only makes sure). SQLite keeps no statistics of its own accord, and with missing or stale
+    ones it may read a list from the wrong index: it once drove the deals list from the owners
+    and sorted every deal (300 ms instead of 2)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit = 1000")
+        cursor.execute("ANALYZE")
+    return connection.vendor
+
+
+@task()
+def statistics_refresh_task() -> dict[str, object]:
+    return {"database": statistics_refresh()}

@@ -173,6 +173,12 @@ class Deal(TrashableModel):
                 name="deal_live_updated",
                 condition=models.Q(deleted_at__isnull=True),
             ),
+            # a rep's own deals, newest first (the API's list and the deals page)
+            models.Index(
+                fields=["owner", "created_at", "id"],
+                name="deal_live_owner_created",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
