@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from closeloop.core.request_cache import remembered
@@ -15,9 +16,12 @@ from .visibility import owner_filter
 def _load_workspace_settings() -> WorkspaceSettings:
     ws = WorkspaceSettings.objects.filter(pk=1).first()
     if ws is None:
-        # two first requests at once (two server processes) may both find none: get_or_create
-        # takes the row the other one made instead of failing on the duplicate key
-        ws, _ = WorkspaceSettings.objects.get_or_create(pk=1)
+        # two first requests at once (two server processes) may both find none: the insert
+        # that comes second does nothing (ON CONFLICT DO NOTHING) and both read the one row
+        WorkspaceSettings.objects.bulk_create(
+            [WorkspaceSettings(pk=1, base_currency=settings.BASE_CURRENCY)], ignore_conflicts=True
+        )
+        ws = WorkspaceSettings.objects.get(pk=1)
     return ws
 
 

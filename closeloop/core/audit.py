@@ -75,7 +75,7 @@ def audit_snapshot(obj: models.Model) -> dict[str, Any]:
 def audit_stored(obj: models.Model) -> dict[str, Any]:
     """The snapshot of the record as the database has it now (one query), for writers that
     change the instance before they know they will save it."""
-    stored = type(obj)._base_manager.get(pk=obj.pk)
+    stored = obj._meta.model._base_manager.get(pk=obj.pk)  # request.user is a lazy proxy
     return audit_snapshot(stored)
 
 

@@ -229,8 +229,8 @@ def test_lead_page_query_count_is_fixed(rep_client, rep, django_assert_max_num_q
         other = LeadFactory(owner=rep if i % 2 else None)
         DuplicatePair.objects.create(lead=lead, other_lead=other, score=90, evidence="similar")
     # session, user, workspace setting, lead, organization, created by, flags, their leads,
-    # their contacts, timeline; scorecard criteria, answers, discard reasons
-    with django_assert_max_num_queries(13):
+    # their contacts, timeline; scorecard criteria, answers, discard reasons; the history
+    with django_assert_max_num_queries(14):
         response = rep_client.get(reverse("leads:lead_detail", args=[lead.pk]))
     assert response.content.decode().count("entry ") == rows
 

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 # 2 prefetches, 2 filter choices
 LIST_QUERIES = 10
 # session, user, workspace, unread notifications, organization, contacts with 2 prefetches,
-# deals, timeline, follow-up plans, and the coupon panel (its coupons, redemptions and deals)
-DETAIL_QUERIES = 11 + 3
+# deals, timeline, follow-up plans, the coupon panel (its coupons, redemptions and deals) and
+# the history (and, the first time in a process, the content type it is filed under)
+DETAIL_QUERIES = 11 + 3 + 2
 
 
 @pytest.fixture(autouse=True)
