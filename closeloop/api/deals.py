@@ -9,13 +9,14 @@ Each deal carries a `version` that grows with every write; a write that sends
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from closeloop.core.db import joins_in_written_order
+from closeloop.accounts.models import User
 from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import full_name_of
 from closeloop.people.selectors import contact_queryset, organization_queryset
@@ -105,40 +106,57 @@ class DealOut(Schema):
         return obj.contact.full_name if obj.contact else None
 
 
-# What a list row reads: the deal's own columns and the names of what it links to.
+# What a list row reads: the deal's own columns and the names of the optional records it links
+# to (left joins). Owner, pipeline and stage come from two small lookups instead: joined, they
+# let SQLite start from the few users or pipelines and sort every deal they own (300 ms).
 DEAL_COLUMNS = (
-    "id", "title", "pipeline_id", "pipeline__name", "stage_id", "stage__name",
-    "stage__probability", "status", "value", "currency", "expected_close_date", "owner_id",
-    "owner__email", "organization_id", "organization__name", "contact_id",
+    "id", "title", "pipeline_id", "stage_id", "status", "value", "currency",
+    "expected_close_date", "owner_id", "organization_id", "organization__name", "contact_id",
     "contact__first_name", "contact__last_name", "lead_id", "source_id", "campaign_id",
     "won_at", "lost_at", "lost_reason_id", "lost_reason__name", "competitor", "lost_note",
     "external_id", "version", "created_at", "updated_at",
 )  # fmt: skip
 _COPIED = (
     "id", "title", "status", "value", "currency", "expected_close_date", "owner_id",
-    "owner__email", "organization_id", "organization__name", "contact_id", "lead_id",
-    "source_id", "campaign_id", "won_at", "lost_at", "competitor", "lost_note", "external_id",
-    "version", "created_at", "updated_at",
+    "organization_id", "organization__name", "contact_id", "lead_id", "source_id",
+    "campaign_id", "won_at", "lost_at", "competitor", "lost_note", "external_id", "version",
+    "created_at", "updated_at",
 )  # fmt: skip
 
 
-def _deal_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A list row as DealOut has it (a test holds the two equal)."""
-    item = {name.replace("__", "_"): row[name] for name in _COPIED}
-    item["pipeline"] = {"id": row["pipeline_id"], "name": row["pipeline__name"]}
-    item["stage"] = {"id": row["stage_id"], "name": row["stage__name"]}
-    item["weighted_value"] = weighted_value_of(row["value"], row["stage__probability"])
-    item["contact_name"] = (
-        full_name_of(row["contact__first_name"], row["contact__last_name"])
-        if row["contact_id"]
-        else None
+def _deal_rows(rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The function shaping each list row as DealOut has it (a test holds the two equal),
+    with the page's owners, stages and pipelines looked up once (two queries)."""
+    stages = {
+        pk: (name, probability, pipeline_id, pipeline_name)
+        for pk, name, probability, pipeline_id, pipeline_name in Stage.objects.filter(
+            pk__in={row["stage_id"] for row in rows}
+        ).values_list("pk", "name", "probability", "pipeline_id", "pipeline__name")
+    }
+    emails = dict(
+        User.objects.filter(pk__in={row["owner_id"] for row in rows}).values_list("pk", "email")
     )
-    item["lost_reason"] = (
-        {"id": row["lost_reason_id"], "name": row["lost_reason__name"]}
-        if row["lost_reason_id"]
-        else None
-    )
-    return item
+
+    def shape(row: dict[str, Any]) -> dict[str, Any]:
+        item = {name.replace("__", "_"): row[name] for name in _COPIED}
+        stage_name, probability, pipeline_id, pipeline_name = stages[row["stage_id"]]
+        item["owner_email"] = emails[row["owner_id"]]
+        item["pipeline"] = {"id": pipeline_id, "name": pipeline_name}
+        item["stage"] = {"id": row["stage_id"], "name": stage_name}
+        item["weighted_value"] = weighted_value_of(row["value"], probability)
+        item["contact_name"] = (
+            full_name_of(row["contact__first_name"], row["contact__last_name"])
+            if row["contact_id"]
+            else None
+        )
+        item["lost_reason"] = (
+            {"id": row["lost_reason_id"], "name": row["lost_reason__name"]}
+            if row["lost_reason_id"]
+            else None
+        )
+        return item
+
+    return shape
 
 
 class DealListQuery(ListQuery):
@@ -263,15 +281,14 @@ def list_deals(request: HttpRequest, query: Query[DealListQuery]) -> Any:
     """The deals the token's user may see, newest first unless `ordering` says otherwise
     (`created_at`, `updated_at`, `value`, `title`; `-` in front for descending)."""
     filters = filters_of(query, DealFilters)
-    with joins_in_written_order():
-        page = page_of(
-            deal_search(user=request.user, filters=filters),
-            query,
-            orderings=DEAL_ORDERINGS,
-            default="-created_at",
-            columns=DEAL_COLUMNS,
-        )
-    return json_page(page, _deal_row)
+    page = page_of(
+        deal_search(user=request.user, filters=filters),
+        query,
+        orderings=DEAL_ORDERINGS,
+        default="-created_at",
+        columns=DEAL_COLUMNS,
+    )
+    return json_page(page, _deal_rows(page["items"]))
 
 
 @router.post("", response={201: DealOut, **WRITE_ERRORS}, summary="Create a deal")
