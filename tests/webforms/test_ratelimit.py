@@ -68,3 +68,15 @@ def test_old_windows_are_pruned_when_a_new_window_starts():
 def test_a_window_longer_than_the_pruning_age_is_refused():
     with pytest.raises(ValueError):
         rate_limit_hit(key="k", limit=1, window_seconds=3 * 86400)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counts_outside_a_transaction_are_kept():
+    """As the API counts: on its own, committed at once (on PostgreSQL in one round trip,
+    without waiting for the disk), and the connection is left as it was found."""
+    from django.db import connection
+
+    counts = [rate_limit_hit(key="own", limit=3, now=NOON).count for _ in range(3)]
+    assert counts == [1, 2, 3]
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    assert RateLimitHit.objects.get(key="own").count == 3
