@@ -30,6 +30,17 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _api_rate_tallies_forgotten() -> Any:
+    """The API counts requests per process and writes them in batches; a test's database
+    starts without another test's counts, so this process must forget its own too."""
+    from closeloop.api.throttling import rate_limit_tallies_forget
+
+    rate_limit_tallies_forget()
+    yield
+    rate_limit_tallies_forget()
+
+
 @pytest.fixture
 def team(db: None) -> Team:
     return TeamFactory(name="North")

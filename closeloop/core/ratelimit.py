@@ -64,18 +64,18 @@ def window_start_for(now: dt.datetime, window_seconds: int) -> dt.datetime:
     return EPOCH + dt.timedelta(seconds=elapsed - elapsed % window_seconds)
 
 
-def _count(key: str, window_start: dt.datetime) -> int:
-    """Add one to the count of (key, window) and return the new count, in one statement."""
+def rate_limit_add(key: str, window_start: dt.datetime, amount: int = 1) -> int:
+    """Add `amount` to the count of (key, window) and return the new count, in one statement."""
     quote = connection.ops.quote_name
     table = quote(RateLimitHit._meta.db_table)
     key_col, start_col, count_col = (quote(n) for n in ("key", "window_start", "count"))
     # Identifiers come from the model's own metadata; the values are parameters.
     sql = (
-        f"INSERT INTO {table} ({key_col}, {start_col}, {count_col}) VALUES (%s, %s, 1) "  # noqa: S608
-        f"ON CONFLICT ({key_col}, {start_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1 "
-        f"RETURNING {count_col}"
+        f"INSERT INTO {table} ({key_col}, {start_col}, {count_col}) VALUES (%s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({key_col}, {start_col}) DO UPDATE "
+        f"SET {count_col} = {table}.{count_col} + excluded.{count_col} RETURNING {count_col}"
     )
-    params = [key, connection.ops.adapt_datetimefield_value(window_start)]
+    params = [key, connection.ops.adapt_datetimefield_value(window_start), amount]
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # A count is not worth a disk flush: committed on its own, PostgreSQL would wait for
         # the write-ahead log to reach the disk on every request (5–9 ms here, most of an API
@@ -103,7 +103,7 @@ def rate_limit_hit(
     key = key[:200]
     now = now or timezone.now()
     start = window_start_for(now, window_seconds)
-    count = _count(key, start)
+    count = rate_limit_add(key, start)
     if count == 1:
         # A new window is a cheap moment to forget old ones; the table stays small.
         rate_limit_prune(now=now)

@@ -115,3 +115,22 @@ def test_rates_are_read_from_the_setting(rate, parsed):
 def test_a_malformed_rate_names_the_setting(rate):
     with pytest.raises(ImproperlyConfigured, match="API_RATE_LIMIT"):
         rate_parse(rate, "API_RATE_LIMIT")
+
+
+def test_far_from_the_limit_counts_are_written_in_batches_near_it_every_request(settings, rep):
+    """A write on every request was a third of an API call; each process now writes its count
+    in batches, and at every request once within a batch of the limit."""
+    from closeloop.api.throttling import BATCH, rate_limit_tallies_forget
+
+    settings.API_RATE_LIMIT = f"{3 * BATCH}/min"
+    client = _token_client(rep)
+    stored = lambda: RateLimitHit.objects.get(key__startswith="api:token:").count  # noqa: E731
+    with time_machine.travel(T0, tick=False):
+        for _ in range(BATCH):
+            assert client.get("/api/v1/leads").status_code == 200
+        assert stored() == BATCH  # one batch written
+        rate_limit_tallies_forget()  # another server process: it starts from the database
+        answers = [client.get("/api/v1/leads") for _ in range(2 * BATCH + 1)]
+    assert [a.status_code for a in answers].count(429) == 1 and answers[-1].status_code == 429
+    assert answers[-2]["RateLimit-Remaining"] == "0"
+    assert stored() == 3 * BATCH + 1  # near the limit every request was written
