@@ -27,3 +27,11 @@ def task_results_prune() -> bool:
 @task()
 def task_results_prune_task() -> dict[str, object]:
     return {"pruned": task_results_prune()}
+
+
+@task()
+def backup_nightly_task() -> dict[str, object]:
+    """Today's backup archive into BACKUP_DIR, and the old ones pruned (docs/operations.md)."""
+    from closeloop.core.backups import backup_nightly
+
+    return backup_nightly()
