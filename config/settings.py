@@ -233,3 +233,8 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 API_RATE_LIMIT_PER_IP = os.environ.get("API_RATE_LIMIT_PER_IP", "60/min")
 # How long a POST's answer is kept for retries that send the same Idempotency-Key.
 API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))
+
+# Nightly backups (docs/operations.md): the scheduler writes one archive a day into BACKUP_DIR
+# and deletes those older than BACKUP_KEEP_DAYS. Unset: no automatic backups.
+BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
+BACKUP_KEEP_DAYS = int(os.environ.get("BACKUP_KEEP_DAYS", "14"))

@@ -9,8 +9,15 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from .schedule import periodic_job_register
-        from .tasks import statistics_refresh_task, task_results_prune_task, trash_purge_task
+        from .tasks import (
+            backup_nightly_task,
+            statistics_refresh_task,
+            task_results_prune_task,
+            trash_purge_task,
+        )
 
         periodic_job_register(
             "task_results_prune",
@@ -24,4 +31,11 @@ class CoreConfig(AppConfig):
             "statistics_refresh",
             interval=lambda: dt.timedelta(days=1),
             task=statistics_refresh_task,
+        )
+        # One archive a day when BACKUP_DIR is set; the claim in the scheduler keeps it to one
+        # even with a scheduler on every server.
+        periodic_job_register(
+            "backup_nightly",
+            interval=lambda: dt.timedelta(days=1) if settings.BACKUP_DIR else None,
+            task=backup_nightly_task,
         )

@@ -16,6 +16,9 @@ commands:
   demo         create the demo workspace (users, organizations, ~200 deals with history)
   createuser   add a user: --email E --role admin|manager|rep [--password P]
   shell        a Python shell with the app loaded
+  backup       write the database and the uploaded files into one archive [--to FILE]
+  restore      put an archive back into an empty install: restore FILE [--force]
+  copy_to_postgres  copy a SQLite install's data into PostgreSQL: --to postgres://…
   help         this text; `closeloop help COMMAND` for a command's options
 
 Any other Django management command works too (e.g. `closeloop check`).

@@ -55,3 +55,11 @@ def statistics_refresh() -> str:
 @task()
 def statistics_refresh_task() -> dict[str, object]:
     return {"database": statistics_refresh()}
+
+
+@task()
+def backup_nightly_task() -> dict[str, object]:
+    """Today's backup archive into BACKUP_DIR, and the old ones pruned (docs/operations.md)."""
+    from closeloop.core.backups import backup_nightly
+
+    return backup_nightly()
