@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
@@ -390,6 +391,9 @@ def backup_restore(*, source: Path, force: bool = False) -> Manifest:
         else:
             _restore_postgres(archive, Path(tmp), manifest, source)
         manifest.files = _restore_media(archive)
+    # The restored database numbers its content types as the backed-up install did; this
+    # process must not keep using the ids it cached before (the audit log files entries by them).
+    ContentType.objects.clear_cache()
     return manifest
 
 
