@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -81,11 +81,9 @@ def rate_limit_add(key: str, window_start: dt.datetime, amount: int = 1) -> int:
         # the write-ahead log to reach the disk on every request (5–9 ms here, most of an API
         # call). An asynchronous commit (for this transaction only) may lose the last counts
         # if the machine itself crashes, which only forgives a few requests.
-        # One round trip for the four statements: the API pays this on every request.
-        with connection.cursor() as cursor:
-            cursor.execute(f"BEGIN; SET LOCAL synchronous_commit = off; {sql}; COMMIT", params)
-            while cursor.description is None:  # BEGIN and SET give no rows; the INSERT does
-                cursor.nextset()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute(sql, params)
             row = cursor.fetchone()
     else:
         with connection.cursor() as cursor:
