@@ -124,15 +124,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         if "memory" in str(DATABASES["default"]["NAME"])
         else DATABASES["default"].get("CONN_MAX_AGE", 0)
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side parameters let psycopg prepare a statement once it has run five times on a
-    # connection: PostgreSQL then skips parsing and planning the queries every request makes
-    # (the API's lists spent as long planning as running). DB_SERVER_SIDE_BINDING=0 turns it
-    # off, e.g. behind a PgBouncer in transaction mode, which cannot keep prepared statements.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = _env_bool(
-        "DB_SERVER_SIDE_BINDING", True
-    )
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["closeloop.accounts.backends.EmailBackend"]
