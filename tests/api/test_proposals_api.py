@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import pytest
 import time_machine
@@ -12,60 +11,23 @@ import time_machine
 from closeloop.accounts.selectors import workspace_settings
 from closeloop.messaging.models import Message
 from closeloop.proposals.choices import ProposalStatus
-from closeloop.proposals.models import DiscountLimit, Product, Proposal, ProposalTemplate
+from closeloop.proposals.models import DiscountLimit, Proposal
 from closeloop.proposals.services import (
     LineIn,
     approval_decide,
     approval_request,
-    product_create,
     proposal_create,
     proposal_lines_set,
-    template_save,
 )
 from tests.factories import DealFactory
+from tests.proposals.conftest import hosting as hosting
+from tests.proposals.conftest import web_template as web_template
+from tests.proposals.conftest import website as website
 
 from .tokens import ROLE_SEES, ApiClient, ids
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/proposals"
-
-
-@pytest.fixture
-def website(admin: Any) -> Product:
-    return product_create(
-        actor=admin,
-        name="Website build",
-        sku="WEB-1",
-        unit="project",
-        unit_price=Decimal("4000"),
-        currency="EUR",
-        tax_rate=Decimal("19"),
-        floor_price=Decimal("3200"),
-    )
-
-
-@pytest.fixture
-def hosting(admin: Any) -> Product:
-    return product_create(
-        actor=admin,
-        name="Hosting",
-        unit="month",
-        unit_price=Decimal("49"),
-        currency="EUR",
-        tax_rate=Decimal("19"),
-        billing="monthly",
-    )
-
-
-@pytest.fixture
-def web_template(admin: Any, website: Product, hosting: Product) -> ProposalTemplate:
-    return template_save(
-        actor=admin,
-        name="Website package",
-        currency="EUR",
-        validity_days=21,
-        lines=[LineIn(product=website), LineIn(product=hosting, quantity="12")],
-    )
 
 
 @pytest.fixture
