@@ -37,7 +37,6 @@ from .errors import ERRORS, WRITE_ERRORS, ApiError, field_error, not_found
 from .ids import PathId, RecordId
 from .lists import ListQuery, Page, page_of
 from .moments import Moment
-from .pipelines import PLAIN_TEXT
 from .roles import role_required
 
 router = Router(tags=["activities"])
@@ -114,12 +113,12 @@ class ActivityListQuery(ListQuery):
 
 class ActivityIn(Schema):
     kind: PlannedKind
-    subject: str = Field(..., min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    subject: str = Field(..., min_length=1, max_length=200)
     starts_at: Moment = Field(..., description="with its offset, e.g. 2026-05-04T10:00:00+02:00")
     ends_at: Moment | None = Field(None, description="meetings and demos: 30 minutes by default")
-    time_zone: str = Field("", max_length=64, pattern=PLAIN_TEXT, description="e.g. Europe/Berlin")
-    location: str = Field("", max_length=500, pattern=PLAIN_TEXT)
-    body: str = Field("", max_length=100_000, pattern=PLAIN_TEXT, description="notes")
+    time_zone: str = Field("", max_length=64, description="e.g. Europe/Berlin")
+    location: str = Field("", max_length=500)
+    body: str = Field("", max_length=100_000, description="notes")
     owner_id: RecordId | None = Field(None, description="who does it; the token's user by default")
     deal_id: RecordId | None = None
     lead_id: RecordId | None = None
@@ -137,19 +136,19 @@ class ActivityPatch(Schema):
 
     starts_at: Moment | None = None
     ends_at: Moment | None = None
-    time_zone: str | None = Field(None, max_length=64, pattern=PLAIN_TEXT)
-    location: str | None = Field(None, max_length=500, pattern=PLAIN_TEXT)
-    subject: str | None = Field(None, min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    time_zone: str | None = Field(None, max_length=64)
+    location: str | None = Field(None, max_length=500)
+    subject: str | None = Field(None, min_length=1, max_length=200)
     send_invites: bool = Field(False, description="send the attendees the updated invite")
 
 
 class CompleteIn(Schema):
     outcome: Outcome | None = Field(None, description="calls and meetings: held by default")
-    note: str = Field("", max_length=100_000, pattern=PLAIN_TEXT)
+    note: str = Field("", max_length=100_000)
 
 
 class CancelQuery(Schema):
-    reason: str = Field("", max_length=2000, pattern=PLAIN_TEXT)
+    reason: str = Field("", max_length=2000)
     send_invites: bool = Field(False, description="send the attendees the cancellation")
 
 

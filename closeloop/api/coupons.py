@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.db.models import DateTimeField, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AfterValidator
 
 from closeloop.aftersales.choices import CouponKind, CouponOrigin
 from closeloop.aftersales.coupon_selectors import (
@@ -61,15 +60,6 @@ NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 MAX_COUNT = 2**31 - 1  # the database's positive integer
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("NUL characters are not allowed.")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_no_nul)]
-
-
 class CheckOut(Schema):
     code: str
     ok: bool
@@ -85,18 +75,18 @@ class CheckOut(Schema):
 
 class CheckQuery(Schema):
     order_value: Decimal = Field(..., ge=0, le=MAX_VALUE)
-    currency: Text = Field("", max_length=3, description="defaults to the coupon's")
+    currency: str = Field("", max_length=3, description="defaults to the coupon's")
     contact_id: RecordId | None = None
     organization_id: RecordId | None = None
 
 
 class RedeemIn(Schema):
     order_value: Decimal = Field(..., ge=0, le=MAX_VALUE)
-    currency: Text = Field("", max_length=3, description="defaults to the coupon's")
+    currency: str = Field("", max_length=3, description="defaults to the coupon's")
     contact_id: RecordId | None = Field(None, description="the customer: a contact…")
     organization_id: RecordId | None = Field(None, description="…or an organization")
     deal_id: RecordId | None = Field(None, description="the repeat deal, one of this customer's")
-    note: Text = Field("", max_length=300)
+    note: str = Field("", max_length=300)
 
 
 class RedemptionOut(Schema):
@@ -148,7 +138,7 @@ class CouponListQuery(ListQuery):
     contact_id: RecordId | None = None
     organization_id: RecordId | None = None
     campaign_id: RecordId | None = None
-    q: Text = Field("", max_length=100, description="part of the code or the description")
+    q: str = Field("", max_length=100, description="part of the code or the description")
 
 
 class IssueIn(Schema):
@@ -161,7 +151,7 @@ class IssueIn(Schema):
     organization_id: RecordId | None = Field(
         None, description="…or an organization (any of its people may use it)"
     )
-    code: Text = Field(
+    code: str = Field(
         "", max_length=32, description="a campaign code's own, e.g. SPRING25; empty: random"
     )
     campaign_id: RecordId | None = Field(None, description="counts in this campaign")
@@ -169,7 +159,7 @@ class IssueIn(Schema):
     value: Decimal = Field(
         ..., gt=0, le=MAX_VALUE, decimal_places=2, description="percent (1–100) or amount off"
     )
-    currency: Text = Field("", max_length=3, description="amounts off; defaults to the base one")
+    currency: str = Field("", max_length=3, description="amounts off; defaults to the base one")
     expires_on: dt.date | None = Field(
         None,
         le=dt.date(9999, 12, 30),
@@ -179,11 +169,11 @@ class IssueIn(Schema):
     max_uses: int | None = Field(None, ge=1, le=MAX_COUNT, description="in all; empty: no limit")
     max_uses_per_customer: int | None = Field(1, ge=1, le=MAX_COUNT, description="`null`: no limit")
     min_order: Decimal | None = Field(None, ge=0, le=MAX_VALUE, decimal_places=2)
-    description: Text = Field("", max_length=200)
+    description: str = Field("", max_length=200)
 
 
 class WithdrawQuery(Schema):
-    reason: Text = Field("", max_length=300, description="kept on the coupon")
+    reason: str = Field("", max_length=300, description="kept on the coupon")
 
 
 def _uses_left(coupon: Coupon) -> int | None:

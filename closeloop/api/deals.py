@@ -16,7 +16,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from closeloop.accounts.models import User
 from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import full_name_of
 from closeloop.people.selectors import contact_queryset, organization_queryset
@@ -25,6 +24,7 @@ from closeloop.pipeline.models import Deal, Stage, weighted_value_of
 from closeloop.pipeline.selectors import (
     DealFilters,
     deal_get,
+    deal_rows_names,
     deal_search,
     lost_reason_list,
     pipeline_list,
@@ -44,7 +44,6 @@ from .errors import ERRORS, WRITE_ERRORS, field_error, fields_renamed, not_found
 from .ids import PathId, RecordId
 from .lists import ListQuery, Page, json_page, page_of
 from .people.shared import filters_of, owner_pick
-from .pipelines import PLAIN_TEXT
 
 router = Router(tags=["deals"])
 
@@ -127,14 +126,8 @@ _COPIED = (
 def _deal_rows(rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """The function shaping each list row as DealOut has it (a test holds the two equal),
     with the page's owners, stages and pipelines looked up once (two queries)."""
-    stages = {
-        pk: (name, probability, pipeline_id, pipeline_name)
-        for pk, name, probability, pipeline_id, pipeline_name in Stage.objects.filter(
-            pk__in={row["stage_id"] for row in rows}
-        ).values_list("pk", "name", "probability", "pipeline_id", "pipeline__name")
-    }
-    emails = dict(
-        User.objects.filter(pk__in={row["owner_id"] for row in rows}).values_list("pk", "email")
+    stages, emails = deal_rows_names(
+        stage_ids={row["stage_id"] for row in rows}, owner_ids={row["owner_id"] for row in rows}
     )
 
     def shape(row: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +163,7 @@ class DealListQuery(ListQuery):
     organization_id: RecordId | None = None
     contact_id: RecordId | None = None
     q: str = Field(
-        "", max_length=200, pattern=PLAIN_TEXT, description="part of the title, organization "
+        "", max_length=200, description="part of the title, organization "
         "or contact name",
     )  # fmt: skip
     value_min: Decimal | None = Amount
@@ -182,16 +175,14 @@ class DealListQuery(ListQuery):
 
 
 class DealIn(Schema):
-    title: str = Field(..., min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    title: str = Field(..., min_length=1, max_length=200)
     pipeline_id: RecordId | None = Field(None, description="defaults to the default pipeline")
     stage_id: RecordId | None = Field(None, description="defaults to the pipeline's first stage")
     owner_id: RecordId | None = Field(None, description="defaults to the token's user")
     organization_id: RecordId | None = Field(None, description="defaults to the contact's")
     contact_id: RecordId | None = None
     value: Decimal = Field(Decimal("0"), ge=0, le=MAX_VALUE, max_digits=14, decimal_places=2)
-    currency: str | None = Field(
-        None, max_length=3, pattern=PLAIN_TEXT, description="defaults to the base currency"
-    )
+    currency: str | None = Field(None, max_length=3, description="defaults to the base currency")
     expected_close_date: dt.date | None = None
     source_id: RecordId | None = None
     campaign_id: RecordId | None = None
@@ -204,12 +195,12 @@ class DealPatch(Schema):
     expected_version: int | None = Field(
         None, ge=1, le=2**31 - 1, description="the `version` you read; another one answers 409"
     )
-    title: str | None = Field(None, min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    title: str | None = Field(None, min_length=1, max_length=200)
     owner_id: RecordId | None = None
     organization_id: RecordId | None = None
     contact_id: RecordId | None = None
     value: Decimal | None = Amount
-    currency: str | None = Field(None, max_length=3, pattern=PLAIN_TEXT)
+    currency: str | None = Field(None, max_length=3)
     expected_close_date: dt.date | None = None
     source_id: RecordId | None = None
     campaign_id: RecordId | None = None
@@ -227,8 +218,8 @@ class MoveIn(VersionIn):
 
 class LoseIn(VersionIn):
     reason_id: RecordId = Field(..., description="an active reason of /lost-reasons")
-    competitor: str = Field("", max_length=200, pattern=PLAIN_TEXT)
-    note: str = Field("", max_length=10_000, pattern=PLAIN_TEXT)
+    competitor: str = Field("", max_length=200)
+    note: str = Field("", max_length=10_000)
 
 
 def _visible(request: HttpRequest, deal_id: int) -> Deal:

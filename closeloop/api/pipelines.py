@@ -37,8 +37,6 @@ router = Router(tags=["pipelines"])
 
 PIPELINE_ORDERINGS = ("position", "name", "created_at", "updated_at")
 REFUSAL = "Only admins and managers can change pipelines and stages."
-# no NUL character: PostgreSQL cannot store one in a text column
-PLAIN_TEXT = r"^[^\x00]*$"
 
 
 class StageOut(Schema):
@@ -71,14 +69,14 @@ class PipelineOut(Schema):
 
 
 class PipelineIn(Schema):
-    name: str = Field(..., min_length=1, max_length=120, pattern=PLAIN_TEXT)
+    name: str = Field(..., min_length=1, max_length=120)
     with_default_stages: bool = Field(True, description="start with the default stages")
 
 
 class PipelinePatch(Schema):
     """Only the fields sent change."""
 
-    name: str | None = Field(None, min_length=1, max_length=120, pattern=PLAIN_TEXT)
+    name: str | None = Field(None, min_length=1, max_length=120)
     is_default: bool | None = Field(None, description="true makes it the default pipeline")
     win_on_acceptance: bool | None = None
     proposal_stage_id: RecordId | None = Field(None, description="one of its stages; null: none")
@@ -86,7 +84,7 @@ class PipelinePatch(Schema):
 
 
 class StageIn(Schema):
-    name: str = Field(..., min_length=1, max_length=120, pattern=PLAIN_TEXT)
+    name: str = Field(..., min_length=1, max_length=120)
     probability: int = Field(0, ge=0, le=100, description="win probability in percent")
     rot_days: int | None = Field(None, ge=1, le=36_500, description="null: never rots")
     is_optional: bool = False
@@ -98,7 +96,7 @@ class StageIn(Schema):
 class StagePatch(Schema):
     """Only the fields sent change; `position` moves the stage (0 is first)."""
 
-    name: str | None = Field(None, min_length=1, max_length=120, pattern=PLAIN_TEXT)
+    name: str | None = Field(None, min_length=1, max_length=120)
     probability: int | None = Field(None, ge=0, le=100)
     rot_days: int | None = Field(None, ge=1, le=36_500, description="null: never rots")
     is_optional: bool | None = None
