@@ -23,7 +23,7 @@ from closeloop.core.zones import zone_clean
 from .actors import require_admin
 from .choices import RepVisibility, Role, TokenScope
 from .models import ApiToken, Team, User, WorkspaceSettings
-from .selectors import workspace_settings
+from .selectors import api_tokens_forget, workspace_settings
 
 ADMINS_ONLY = "Only admins can manage users, teams and workspace settings."
 
@@ -77,6 +77,7 @@ def user_update(*, actor: Any, user: User, role: str, full_name: str, teams: lis
     user.full_name = (full_name or "").strip()[:150]
     before = audit_stored(user)
     user.save(update_fields=["role", "full_name"])
+    api_tokens_forget()  # a remembered token must not outlive this change
     audit_changed(actor=actor, obj=user, before=before)
     user.teams.set(teams)
     return user
@@ -97,6 +98,7 @@ def user_set_active(*, actor: Any, user: User, active: bool) -> User:
     user.is_active = active
     before = audit_stored(user)
     user.save(update_fields=["is_active"])
+    api_tokens_forget()  # a remembered token must not outlive this change
     audit_changed(actor=actor, obj=user, before=before)
     return user
 
@@ -113,6 +115,7 @@ def user_set_password(*, actor: Any, user: User, password: str) -> User:
     user.set_password(password)
     before = audit_stored(user)
     user.save(update_fields=["password"])
+    api_tokens_forget()  # a remembered token must not outlive this change
     audit_changed(actor=actor, obj=user, before=before)
     return user
 
@@ -226,6 +229,7 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at", "updated_at"])
+        api_tokens_forget()  # a remembered token must not outlive this change
     return token
 
 

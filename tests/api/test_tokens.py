@@ -20,6 +20,7 @@ from closeloop.accounts.services import (
     api_token_revoke,
     api_token_touch,
     user_set_active,
+    user_update,
 )
 from closeloop.api.api import api
 from closeloop.core.exceptions import DomainError
@@ -113,6 +114,41 @@ def test_revoked_token_and_deactivated_user_answer_401(rep, admin):
     _token, other = api_token_create(actor=None, user=rep)
     user_set_active(actor=admin, user=rep, active=False)
     assert _client(other).get("/api/v1/leads").status_code == 401
+
+
+def test_a_process_looks_a_token_up_once_a_second_and_forgets_it_when_changed(
+    rep, admin, monkeypatch
+):
+    from closeloop.accounts import selectors
+
+    token, secret = api_token_create(actor=None, user=rep)
+    client = _client(secret)
+    clock = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+
+    def lookups() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get("/api/v1/leads").status_code == 200
+        return sum('"accounts_apitoken"' in q["sql"] and q["sql"].startswith("SELECT")
+                   for q in seen.captured_queries)  # fmt: skip
+
+    assert lookups() == 1
+    assert lookups() == 0  # remembered for the rest of the second
+    # revoked by another server process: this one notices once its second is up
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=T0)
+    assert client.get("/api/v1/leads").status_code == 200
+    clock[0] += selectors.TOKEN_MEMO_SECONDS
+    assert client.get("/api/v1/leads").status_code == 401
+    # revoked, or its user changed, in this process: refused (or looked up again) at once
+    token, secret = api_token_create(actor=None, user=rep)
+    client = _client(secret)
+    assert lookups() == 1
+    user_update(
+        actor=admin, user=rep, role=rep.role, full_name="Renamed", teams=list(rep.teams.all())
+    )
+    assert lookups() == 1
+    api_token_revoke(actor=rep, token=token)
+    assert client.get("/api/v1/leads").status_code == 401
 
 
 def test_last_use_is_written_at_most_once_a_minute(rep):
