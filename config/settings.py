@@ -228,6 +228,9 @@ PROPOSAL_MATERIAL_MAX_BYTES = int(
 # credentials, per address — "N/s", "N/min", "N/hour" or "N/day". Counted in the database
 # (the RateLimitHit table), which every server process shares; Django's default cache is
 # per process and would let each gunicorn worker allow the full rate.
+# Webhooks go to public internet addresses only; 1 allows the install's own network too
+# (loopback, private and link-local addresses), for receivers that live beside it.
+WEBHOOK_PRIVATE_ADDRESSES = _env_bool("WEBHOOK_PRIVATE_ADDRESSES", False)
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 API_RATE_LIMIT_PER_IP = os.environ.get("API_RATE_LIMIT_PER_IP", "60/min")
 # How long a POST's answer is kept for retries that send the same Idempotency-Key.

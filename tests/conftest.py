@@ -24,10 +24,13 @@ from .mail import smtp_server as smtp_server
 def pytest_configure(config: pytest.Config) -> None:
     """Hash test passwords cheaply: the production hasher is slow on purpose (a million
     PBKDF2 rounds, about half a second of CPU), and the suite makes and logs in thousands of
-    users. Tests of the hashing itself set PASSWORD_HASHERS back with the settings fixture."""
+    users. Tests of the hashing itself set PASSWORD_HASHERS back with the settings fixture.
+    Webhooks may go to private addresses, where the tests' receivers listen."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # the tests' webhook receivers listen on 127.0.0.1 (tests of the rule switch it back)
+    settings.WEBHOOK_PRIVATE_ADDRESSES = True
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from closeloop.core.links import absolute_url
 
+from ..addresses import AddressRefused, checked_address, pinned_opener
 from ..choices import DeliveryState
 from ..models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from ..signing import SIGNATURE_HEADER, signature_header
@@ -77,16 +78,6 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a new address: the receiver's URL is the one configured."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def _read_excerpt(response: Any) -> str:
     try:
         raw = response.read(EXCERPT_CHARS * 4)
@@ -118,13 +109,17 @@ def webhook_post(delivery: WebhookDelivery) -> Outcome:
     started = time.monotonic()
     outcome = Outcome()
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        # resolved and checked once; the connection goes to that address (see addresses.py)
+        opener = pinned_opener(checked_address(subscription.url))
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             outcome.status_code = response.status
             outcome.excerpt = _read_excerpt(response)
     except urllib.error.HTTPError as answer:
         outcome.status_code = answer.code
         outcome.excerpt = _read_excerpt(answer)
         outcome.error = f"HTTP {answer.code} {answer.reason}"
+    except AddressRefused as refused:
+        outcome.error = str(refused)
     except urllib.error.URLError as exc:
         outcome.error = f"Could not connect: {exc.reason}"
     except (TimeoutError, OSError, ValueError) as exc:

@@ -18,6 +18,7 @@ from closeloop.accounts.actors import acting_user
 from closeloop.accounts.models import User
 from closeloop.core.exceptions import DomainError
 
+from ..addresses import AddressRefused, url_host_check
 from ..choices import DeliveryState
 from ..events import EVENT_NAMES, PING
 from ..models import MAX_URL_LENGTH, WebhookDelivery, WebhookSubscription, webhook_url_validator
@@ -41,6 +42,10 @@ def _clean_url(url: str) -> str:
         webhook_url_validator(url)
     except ValidationError as exc:
         raise DomainError(f"“{url}” is not an http:// or https:// address.", field="url") from exc
+    try:
+        url_host_check(url)
+    except AddressRefused as refused:
+        raise DomainError(str(refused), field="url") from refused
     return url
 
 
