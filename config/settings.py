@@ -231,6 +231,8 @@ PROPOSAL_MATERIAL_MAX_BYTES = int(
 # Webhooks go to public internet addresses only; 1 allows the install's own network too
 # (loopback, private and link-local addresses), for receivers that live beside it.
 WEBHOOK_PRIVATE_ADDRESSES = _env_bool("WEBHOOK_PRIVATE_ADDRESSES", False)
+# Days a webhook delivery that was delivered or given up (with its attempts and event) is kept.
+WEBHOOK_KEEP_DAYS = int(os.environ.get("WEBHOOK_KEEP_DAYS", "30"))
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 API_RATE_LIMIT_PER_IP = os.environ.get("API_RATE_LIMIT_PER_IP", "60/min")
 # How long a POST's answer is kept for retries that send the same Idempotency-Key.

@@ -19,3 +19,11 @@ def webhook_deliveries_sweep_task() -> dict[str, int]:
     from .services import webhook_deliveries_due_enqueue
 
     return {"enqueued": webhook_deliveries_due_enqueue()}
+
+
+@task()
+def webhook_history_purge_task() -> dict[str, int]:
+    """The daily purge of deliveries over for longer than WEBHOOK_KEEP_DAYS, and their events."""
+    from .services.history import webhook_history_purge
+
+    return webhook_history_purge()
