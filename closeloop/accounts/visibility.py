@@ -27,6 +27,12 @@ def _teammate_ids(user: User) -> models.QuerySet:
     return User.objects.filter(teams__members=user).values("pk")
 
 
+def _me_and_teammate_ids(user: User) -> models.QuerySet:
+    from .models import User
+
+    return User.objects.filter(Q(pk=user.pk) | Q(teams__members=user)).values("pk")
+
+
 def owner_filter(user: Any, owner_field: str = "owner", *, nullable: bool = True) -> Q | None:
     """Q over `owner_field` for what `user` may see; None means everything, Q(pk__in=[]) nothing.
 
@@ -43,9 +49,14 @@ def owner_filter(user: Any, owner_field: str = "owner", *, nullable: bool = True
     if sharing == RepVisibility.ALL:
         return None
     mine = Q(**{owner_field: user.pk})
+    team = user.role == Role.MANAGER or sharing == RepVisibility.TEAM
     if nullable:
         mine |= Q(**{f"{owner_field}__isnull": True})
-    if user.role == Role.MANAGER or sharing == RepVisibility.TEAM:
+    elif team:
+        # one IN list (me and my teammates) rather than "me OR IN (teammates)": the databases
+        # read an IN list from an index led by the owner; SQLite does not for the OR
+        return Q(**{f"{owner_field}__in": _me_and_teammate_ids(user)})
+    if team:
         return mine | Q(**{f"{owner_field}__in": _teammate_ids(user)})
     return mine
 

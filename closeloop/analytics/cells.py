@@ -97,27 +97,105 @@ class Rows:
     def by_month(self, *fields: str, **aggregates: Any) -> list[dict[str, Any]]:
         """Like `group`, with the local calendar month (a date, key "month") as one more field."""
         merged: dict[tuple, dict[str, Any]] = {}
-        for month, row in self._monthly(fields, aggregates):
-            key = (month, *(row[f] for f in fields))
-            base = {"month": month, **{f: row[f] for f in fields}}
-            _add(merged.setdefault(key, base), row, aggregates)
+        for grouping in self._monthly(fields):
+            for row in grouping.qs.annotate(**aggregates).order_by():
+                month = grouping.month_of(row)
+                key = (month, *(row[f] for f in fields))
+                base = {"month": month, **{f: row[f] for f in fields}}
+                _add(merged.setdefault(key, base), row, aggregates)
         return sorted(merged.values(), key=lambda r: r["month"])
 
-    def _monthly(
-        self, fields: tuple[str, ...], aggregates: dict[str, Any]
-    ) -> Iterable[tuple[dt.date, dict[str, Any]]]:
+    def monthly_percentiles(
+        self, key: str, value: str, count: Sum, percentiles: tuple[int, ...]
+    ) -> dict[tuple[dt.date, Any], tuple[int, dict[int, int]]]:
+        """Per local month and `key`: how many (`count`) and the nearest-rank percentiles of
+        `value` (the smallest value with at least p % of the count at or below it), worked out
+        by the database with window functions: a histogram of a million deals by month never
+        comes into Python. Each month lies in one part (the cells hold whole months, the facts
+        the rest), so no two parts' percentiles need combining."""
+        found: dict[tuple[dt.date, Any], tuple[int, dict[int, int]]] = {}
+        for grouping in self._monthly((key, value)):
+            grouped = grouping.qs.annotate(n=count).order_by()
+            for row in _percentile_rows(grouped, grouping.by, value, percentiles):
+                month = grouping.month_of(row)
+                values = found.setdefault((month, row[key]), (row["total"], {}))[1]
+                for p in percentiles:
+                    if row[f"p{p}"]:
+                        values[p] = row[value]
+        return found
+
+    def _monthly(self, fields: tuple[str, ...]) -> Iterable[Grouping]:
+        """The queries whose rows are per local month: `values()` over `fields` (and the month,
+        where a query spans several), each saying which month a row is of."""
         for part in self.parts:
-            grouped = part.qs.values(*fields).annotate(**aggregates).order_by()
             if part.cells:
-                for row in part.qs.values("month", *fields).annotate(**aggregates).order_by():
-                    yield row["month"], row
+                yield Grouping(part.qs.values("month", *fields), ("month", *fields[:-1]))
             elif part.month is not None:
-                for row in grouped:
-                    yield part.month, row
+                yield Grouping(part.qs.values(*fields), fields[:-1], month=part.month)
             else:
-                yield from _facts_by_month(
-                    part.qs, self.date_field, self.period, fields, aggregates
-                )
+                yield from _facts_by_month(part.qs, self.date_field, self.period, fields)
+
+
+@dataclass
+class Grouping:
+    """A `values()` query of rows within months: `month` is the month of all of them, else
+    each row says its own ("month" from the cells, "month_of" truncated from the facts). `by`
+    are the columns that, with the month, key a histogram (all but the value)."""
+
+    qs: QuerySet
+    by: tuple[str, ...]
+    month: dt.date | None = None
+
+    def month_of(self, row: dict[str, Any]) -> dt.date:
+        if self.month is not None:
+            return self.month
+        if "month_of" in row:
+            # the ORM makes the truncated month aware; a raw row has it naive, in local time
+            value = row["month_of"]
+            return (timezone.localtime(value) if timezone.is_aware(value) else value).date()
+        return _date(row["month"])
+
+
+def _date(value: Any) -> dt.date:
+    # a raw SQLite row holds the cells' month as text
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _percentile_rows(
+    grouped: QuerySet, by: tuple[str, ...], value: str, percentiles: tuple[int, ...]
+) -> Iterable[dict[str, Any]]:
+    """The rows of `grouped` (`values(*by, value).annotate(n=…)`: a histogram per `by`) at
+    which a running total of `n`, in `value` order, first reaches each p % of the histogram's
+    total: `(cum - n) * 100 < p * total <= cum * 100`, whole numbers only, so both databases
+    agree with `stats.percentile_of_counts` to the unit. Each row carries its histogram's
+    `total` and a flag `p<p>` per percentile it is."""
+    sql, params = grouped.query.sql_with_params()
+    quote = connection.ops.quote_name
+    partition = ", ".join(quote(k) for k in by) or "1"
+    flags = ", ".join(
+        f"CASE WHEN (w.cum - w.n) * 100 < {p} * w.total AND {p} * w.total <= w.cum * 100 "
+        f"THEN 1 ELSE 0 END AS {quote(f'p{p}')}"
+        for p in percentiles
+    )
+    wanted = " OR ".join(
+        f"((w.cum - w.n) * 100 < {p} * w.total AND {p} * w.total <= w.cum * 100)"
+        for p in percentiles
+    )
+    windowed = (
+        f"SELECT g.*, SUM(g.n) OVER (PARTITION BY {partition} ORDER BY g.{quote(value)} "  # noqa: S608
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum, "
+        f"SUM(g.n) OVER (PARTITION BY {partition}) AS total FROM ({sql}) g"
+    )
+    # names are quoted by the backend and the percentiles are the caller's whole numbers;
+    # every value from outside stays a parameter of the inner query
+    statement = f"SELECT w.*, {flags} FROM ({windowed}) w WHERE w.total > 0 AND ({wanted})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        names = [column[0] for column in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            row["total"] = int(row["total"])
+            yield row
 
 
 def _add(total: dict[str, Any], row: dict[str, Any], only: Iterable[str] | None = None) -> None:
@@ -132,23 +210,13 @@ def _add(total: dict[str, Any], row: dict[str, Any], only: Iterable[str] | None 
 
 
 def _facts_by_month(
-    qs: QuerySet,
-    date_field: str,
-    period: Period,
-    fields: tuple[str, ...],
-    aggregates: dict[str, Any],
-) -> Iterable[tuple[dt.date, dict[str, Any]]]:
+    qs: QuerySet, date_field: str, period: Period, fields: tuple[str, ...]
+) -> Iterable[Grouping]:
     """Per local month over facts: one GROUP BY on PostgreSQL, a range query per month on
     SQLite (where truncating is a Python call per row)."""
     if connection.vendor == "postgresql":
-        rows = (
-            qs.annotate(month_of=TruncMonth(date_field))
-            .values("month_of", *fields)
-            .annotate(**aggregates)
-            .order_by()
-        )
-        for row in rows:
-            yield timezone.localtime(row["month_of"]).date(), row
+        by_month = qs.annotate(month_of=TruncMonth(date_field)).values("month_of", *fields)
+        yield Grouping(by_month, ("month_of", *fields[:-1]))
         return
     first, last = period.first, period.last
     if first is None or last is None:
@@ -160,8 +228,7 @@ def _facts_by_month(
     for month in months_between(first, last):
         start, end = month_span(month)
         in_month = {f"{date_field}__gte": start, f"{date_field}__lt": end}
-        for row in qs.filter(**in_month).values(*fields).annotate(**aggregates).order_by():
-            yield month, row
+        yield Grouping(qs.filter(**in_month).values(*fields), fields[:-1], month=month)
 
 
 def _cell_month(moment: dt.datetime) -> dt.datetime:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from closeloop.accounts.visibility import VisibleQuerySet
 from closeloop.core.models import AliveManager, TimestampedModel, TrashableModel, TrashQuerySet
@@ -133,6 +134,10 @@ def _index_when_set(field: str, name: str) -> models.Index:
 class Lead(TrashableModel):
     """A person (and company) who may buy, before qualification; keeps where it came from."""
 
+    # not indexed on its own: the live leads' covering index (Meta) starts with it, and with
+    # both SQLite counted a year of leads through this one and a table lookup each (2.9 s
+    # instead of 0.1 s for 340,000 leads)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(blank=True, help_text="stored lower-case")  # indexed in Meta

@@ -312,6 +312,12 @@ class DealFacts(models.Model):
                 name="dealfacts_rot",
             ),
             models.Index(fields=["owner", "created_at"], name="dealfacts_owner"),
+            # all-time cycles of some owners (a manager's team) and per owner (the team
+            # report): read from the index alone, in the order they are grouped in
+            models.Index(
+                fields=["pipeline", "owner", "status", "cycle_tenths"],
+                name="dealfacts_owner_cycle",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -353,6 +359,11 @@ class StageStay(models.Model):
             models.Index(
                 fields=["pipeline", "closed_at", "owner", "stage", "status", "tenths"],
                 name="stagestay_closed",
+            ),
+            # all time, for some owners (a manager's team): the same counts by owner first
+            models.Index(
+                fields=["pipeline", "owner", "status", "stage", "tenths"],
+                name="stagestay_owner",
             ),
         ]
 

@@ -79,3 +79,46 @@ def test_whole_months_are_read_from_the_cells(history, admin):
     )
     rows = cells.report_rows(ClosedCell, user=admin, filters=cut)
     assert [(p.cells, p.month) for p in rows.parts] == [(True, None), (False, dt.date(2026, 4, 1))]
+
+
+@pytest.mark.django_db
+def test_monthly_percentiles_from_the_database_match_counting_them_in_python():
+    """The window-function percentiles agree with `percentile_of_counts` to the unit, on
+    random histograms with ties at the boundaries (small counts, few distinct values)."""
+    import random
+
+    from closeloop.analytics.filters import Period
+    from closeloop.analytics.stats import percentile_of_counts
+    from closeloop.pipeline.models import Pipeline
+    from closeloop.pipeline.rollups.models import CycleCell
+
+    rng = random.Random(11)
+    pipeline = Pipeline.objects.first()
+    assert pipeline is not None
+    expected: dict[tuple[dt.date, str], tuple[int, dict[int, int | None]]] = {}
+    for month_no in range(1, 13):
+        month = dt.date(2025, month_no, 1)
+        for status in ("won", "lost"):
+            counts: dict[int, int] = {}
+            for _ in range(rng.randint(1, 6)):
+                value = rng.randint(0, 12)
+                counts[value] = counts.get(value, 0) + rng.randint(1, 4)
+            for value, n in counts.items():
+                CycleCell.objects.create(
+                    cell=f"{month}|{status}|{value}", pipeline=pipeline, month=month,
+                    status=status, cycle_tenths=value, deals=n,
+                )  # fmt: skip
+            pairs = list(counts.items())
+            expected[(month, status)] = (
+                sum(counts.values()),
+                {p: percentile_of_counts(pairs, p) for p in (1, 25, 50, 75, 90, 100)},
+            )
+    rows = cells.Rows(
+        [cells.Part(CycleCell.objects.filter(pipeline=pipeline), True)],
+        "closed_at",
+        Period(PeriodPreset.CUSTOM, None, None),
+    )
+    found = rows.monthly_percentiles(
+        "status", "cycle_tenths", cells.deals(), (1, 25, 50, 75, 90, 100)
+    )
+    assert found == expected

@@ -110,18 +110,30 @@ def stage_times(*, user: Any, filters: ReportFilters) -> list[tuple[Stage, dict[
     ]
 
 
+@dataclass(frozen=True)
+class MonthCycles:
+    """One month's won (or lost) deals: how many, and their median cycle, which the database
+    works out (`Rows.monthly_percentiles`): all time is a histogram per month."""
+
+    deals: int = 0
+    median_tenths: int | None = None
+
+    @property
+    def median(self) -> Decimal | None:
+        return _days(self.median_tenths)
+
+
 def cycle_by_month(
     *, user: Any, filters: ReportFilters
-) -> list[tuple[dt.date, dict[str, Durations]]]:
+) -> list[tuple[dt.date, dict[str, MonthCycles]]]:
     """Per month closed (local time), the cycles of the deals won and lost in it; every month of
     the period is listed, so a month without closes shows as a gap rather than disappearing."""
-    rows = report_rows(CycleCell, user=user, filters=filters, monthly=True).by_month(
-        "status", "cycle_tenths", n=deals()
-    )
-    rows = _tenths(rows)
+    rows = report_rows(CycleCell, user=user, filters=filters, monthly=True)
     found = {
-        (_local_day(month), status): durations
-        for (month, status), durations in _durations(rows, "month", "status").items()
+        (month, status): MonthCycles(total, values.get(50))
+        for (month, status), (total, values) in rows.monthly_percentiles(
+            "status", "cycle_tenths", deals(), (50,)
+        ).items()
     }
     seen = sorted({month for month, _ in found})
     first = filters.period.first or (seen[0] if seen else None)
@@ -132,16 +144,9 @@ def cycle_by_month(
     if first is None:
         return []
     return [
-        (month, {status: found.get((month, status), Durations()) for status, _ in OUTCOMES})
+        (month, {status: found.get((month, status), MonthCycles()) for status, _ in OUTCOMES})
         for month in months_between(first, last)
     ]
-
-
-def _local_day(value: dt.datetime | dt.date) -> dt.date:
-    # TruncMonth gives an aware datetime in the current zone on PostgreSQL and SQLite alike
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
 
 
 def _float(value: Decimal | None) -> float | None:

@@ -13,7 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from closeloop.core.money import base_currency
 from closeloop.pipeline.choices import DealStatus
@@ -73,6 +85,24 @@ def closed_facts(*, user: Any, filters: ReportFilters) -> QuerySet[DealFacts]:
     """The visible, filtered deals won or lost in the period."""
     return report_facts(user=user, filters=filters, date_field="closed_at").filter(
         status__in=[DealStatus.WON, DealStatus.LOST]
+    )
+
+
+def closed_facts_of_proposals(*, user: Any, filters: ReportFilters) -> QuerySet[DealFacts]:
+    """The same deals, for the sections joined to proposals (products, templates).
+
+    A deal with a proposal is one of few: SQLite should start from the proposals and look
+    each deal's facts up, but its planner starts from the closed-date index and looks the
+    proposals up for every deal closed in the period (2 s for a year of a million deals,
+    0.2 s the other way round). On SQLite the period is therefore compared on `+closed_at`,
+    which no index answers; PostgreSQL plans the join well as it is."""
+    if connection.vendor != "sqlite":
+        return closed_facts(user=user, filters=filters)
+    unindexed = Func(F("closed_at"), template="+%(expressions)s", output_field=DateTimeField())
+    return (
+        report_facts(user=user, filters=filters, date_field=None)
+        .annotate(closed_on=unindexed)
+        .filter(filters.period.q("closed_on"), status__in=[DealStatus.WON, DealStatus.LOST])
     )
 
 
@@ -283,7 +313,7 @@ PARTS = [
 
 
 def winrates_report(*, user: Any, filters: ReportFilters) -> ReportResult:
-    facts = closed_facts(user=user, filters=filters)
+    facts = closed_facts_of_proposals(user=user, filters=filters)
     base = base_currency()  # read once: outside a request every read is a query
 
     def traits(trait: str) -> Rows:
