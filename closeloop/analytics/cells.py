@@ -30,6 +30,7 @@ from closeloop.pipeline.rollups.models import Cell, StayCell
 
 from .filters import Period, ReportFilters, month_start, report_narrowed
 from .months import month_span, months_between
+from .stats import percentile_of_counts
 
 
 def deals(condition: Q | None = None) -> Sum:
@@ -116,13 +117,41 @@ class Rows:
         found: dict[tuple[dt.date, Any], tuple[int, dict[int, int]]] = {}
         for grouping in self._monthly((key, value)):
             grouped = grouping.qs.annotate(n=count).order_by()
-            for row in _percentile_rows(grouped, grouping.by, value, percentiles):
+            for row in percentile_rows(grouped, grouping.by, value, percentiles):
                 month = grouping.month_of(row)
                 values = found.setdefault((month, row[key]), (row["total"], {}))[1]
                 for p in percentiles:
                     if row[f"p{p}"]:
                         values[p] = row[value]
         return found
+
+    def percentiles(
+        self, by: tuple[str, ...], value: str, count: Sum, percentiles: tuple[int, ...]
+    ) -> dict[tuple, Spread]:
+        """Per `by` key: how many (`count`), the sum of `value` over them and its nearest-rank
+        percentiles. One part (all time, or whole months: the cells alone) is worked out by the
+        database (`percentile_rows`); several parts' histograms are added up here first, as a
+        percentile of a sum is not the sum of percentiles."""
+        if len(self.parts) == 1:
+            grouped = self.parts[0].qs.values(*by, value).annotate(n=count).order_by()
+            found: dict[tuple, Spread] = {}
+            for row in percentile_rows(grouped, by, value, percentiles):
+                key = tuple(row[k] for k in by)
+                spread = found.setdefault(key, Spread(row["total"], row["weighted"]))
+                spread.values.update({p: row[value] for p in percentiles if row[f"p{p}"]})
+            return found
+        counts: dict[tuple, list[tuple[int, int]]] = {}
+        for row in self.group(*by, value, n=count):
+            counts.setdefault(tuple(row[k] for k in by), []).append((row[value], row["n"]))
+        return {
+            key: Spread(
+                sum(n for _, n in pairs),
+                sum(v * n for v, n in pairs),
+                {p: v for p in percentiles if (v := percentile_of_counts(pairs, p)) is not None},
+            )
+            for key, pairs in counts.items()
+            if any(n for _, n in pairs)
+        }
 
     def _monthly(self, fields: tuple[str, ...]) -> Iterable[Grouping]:
         """The queries whose rows are per local month: `values()` over `fields` (and the month,
@@ -134,6 +163,15 @@ class Rows:
                 yield Grouping(part.qs.values(*fields), fields[:-1], month=part.month)
             else:
                 yield from _facts_by_month(part.qs, self.date_field, self.period, fields)
+
+
+@dataclass
+class Spread:
+    """A histogram's figures: how many, the sum of their values, and percentile → value."""
+
+    count: int
+    total: int
+    values: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -161,17 +199,18 @@ def _date(value: Any) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _percentile_rows(
+def percentile_rows(
     grouped: QuerySet, by: tuple[str, ...], value: str, percentiles: tuple[int, ...]
 ) -> Iterable[dict[str, Any]]:
-    """The rows of `grouped` (`values(*by, value).annotate(n=…)`: a histogram per `by`) at
+    """The rows of `grouped` (`values(*by, value).annotate(n=…)`: a histogram per `by`, or
+    one histogram without `by`) at
     which a running total of `n`, in `value` order, first reaches each p % of the histogram's
     total: `(cum - n) * 100 < p * total <= cum * 100`, whole numbers only, so both databases
     agree with `stats.percentile_of_counts` to the unit. Each row carries its histogram's
-    `total` and a flag `p<p>` per percentile it is."""
+    `total` count, the `weighted` sum of its values and a flag `p<p>` per percentile it is."""
     sql, params = grouped.query.sql_with_params()
     quote = connection.ops.quote_name
-    partition = ", ".join(quote(k) for k in by) or "1"
+    partition = f"PARTITION BY {', '.join(quote(k) for k in by)}" if by else ""
     flags = ", ".join(
         f"CASE WHEN (w.cum - w.n) * 100 < {p} * w.total AND {p} * w.total <= w.cum * 100 "
         f"THEN 1 ELSE 0 END AS {quote(f'p{p}')}"
@@ -182,9 +221,10 @@ def _percentile_rows(
         for p in percentiles
     )
     windowed = (
-        f"SELECT g.*, SUM(g.n) OVER (PARTITION BY {partition} ORDER BY g.{quote(value)} "  # noqa: S608
+        f"SELECT g.*, SUM(g.n) OVER ({partition} ORDER BY g.{quote(value)} "  # noqa: S608
         f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum, "
-        f"SUM(g.n) OVER (PARTITION BY {partition}) AS total FROM ({sql}) g"
+        f"SUM(g.n) OVER ({partition}) AS total, "
+        f"SUM(g.n * g.{quote(value)}) OVER ({partition}) AS weighted FROM ({sql}) g"
     )
     # names are quoted by the backend and the percentiles are the caller's whole numbers;
     # every value from outside stays a parameter of the inner query
@@ -194,7 +234,7 @@ def _percentile_rows(
         names = [column[0] for column in cursor.description]
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))
-            row["total"] = int(row["total"])
+            row["total"], row["weighted"] = int(row["total"]), int(row["weighted"])
             yield row
 
 

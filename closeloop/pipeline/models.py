@@ -312,10 +312,11 @@ class DealFacts(models.Model):
                 name="dealfacts_rot",
             ),
             models.Index(fields=["owner", "created_at"], name="dealfacts_owner"),
-            # all-time cycles of some owners (a manager's team) and per owner (the team
-            # report): read from the index alone, in the order they are grouped in
+            # all-time cycles per owner (the team report: read in the order they are grouped
+            # in) and of some owners (a manager's team: a range per status and owner), from
+            # the index alone
             models.Index(
-                fields=["pipeline", "owner", "status", "cycle_tenths"],
+                fields=["pipeline", "status", "owner", "cycle_tenths"],
                 name="dealfacts_owner_cycle",
             ),
         ]
@@ -360,9 +361,9 @@ class StageStay(models.Model):
                 fields=["pipeline", "closed_at", "owner", "stage", "status", "tenths"],
                 name="stagestay_closed",
             ),
-            # all time, for some owners (a manager's team): the same counts by owner first
+            # all time, for some owners (a manager's team): a range per status and owner
             models.Index(
-                fields=["pipeline", "owner", "status", "stage", "tenths"],
+                fields=["pipeline", "status", "owner", "stage", "tenths"],
                 name="stagestay_owner",
             ),
         ]

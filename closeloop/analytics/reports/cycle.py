@@ -4,15 +4,14 @@ Every figure is on deals closed (won or lost) in the period; open deals have no 
 cycle runs from the deal entering its first stage to it being won or lost
 (`DealFacts.cycle_tenths`); time in a stage is every visit to that stage added up
 (`StageStay.tenths`). The database counts how many deals share each duration (in tenths of a
-day); medians and 75th percentiles are read from those counts by nearest rank and averages from
-their sums, so no deal row is loaded into Python.
+day) and reads medians and 75th percentiles from those counts by nearest rank, with window
+functions (`Rows.percentiles`), and averages from their sums: neither a deal nor a histogram
+comes into Python (unless a period's edges add the facts' histograms to the cells').
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,12 +22,12 @@ from closeloop.pipeline.choices import DealStatus
 from closeloop.pipeline.models import Stage
 from closeloop.pipeline.rollups.models import CycleCell, StayCell
 
-from ..cells import deals, report_rows
+from ..cells import Spread, deals, report_rows
 from ..charts import Chart, hbar_chart, line_chart
 from ..filters import ReportFilters
 from ..months import months_between
 from ..results import ReportKind, ReportResult, Section, Table, report_register
-from ..stats import days, percentile_of_counts
+from ..stats import days
 
 OUTCOMES = [(DealStatus.WON, "Won"), (DealStatus.LOST, "Lost")]
 METHOD = (
@@ -41,29 +40,34 @@ METHOD = (
 
 @dataclass(frozen=True)
 class Durations:
-    """How many deals took each duration (tenths of a day), and the figures read from that."""
+    """How many deals, their durations added up (tenths of a day) and the median and 75th
+    percentile of those durations, as the database worked them out (`Rows.percentiles`)."""
 
-    counts: tuple[tuple[int, int], ...] = ()
+    deals: int = 0
+    sum_tenths: int = 0
+    median_tenths: int | None = None
+    p75_tenths: int | None = None
 
-    @property
-    def deals(self) -> int:
-        return sum(c for _, c in self.counts)
+    @classmethod
+    def of(cls, spread: Spread | None) -> Durations:
+        if spread is None:
+            return cls()
+        return cls(spread.count, spread.total, spread.values.get(50), spread.values.get(75))
 
     @property
     def median(self) -> Decimal | None:
-        return _days(percentile_of_counts(self.counts, 50))
+        return _days(self.median_tenths)
 
     @property
     def p75(self) -> Decimal | None:
-        return _days(percentile_of_counts(self.counts, 75))
+        return _days(self.p75_tenths)
 
     @property
     def average(self) -> Decimal | None:
         """The mean in days with one decimal, half rounded up (from the exact sum of tenths)."""
         if not self.deals:
             return None
-        total = sum(v * c for v, c in self.counts)
-        return (Decimal(total) / self.deals / 10).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        return (Decimal(self.sum_tenths) / self.deals / 10).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def _days(tenths: int | None) -> Decimal | None:
@@ -72,27 +76,12 @@ def _days(tenths: int | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.1"))
 
 
-def _durations(rows: Iterable[dict[str, Any]], *keys: str) -> dict[tuple, Durations]:
-    """Group (key…, tenths, n) rows from the database into Durations per key."""
-    grouped: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
-    for row in rows:
-        grouped[tuple(row[k] for k in keys)].append((row["tenths"], row["n"]))
-    return {key: Durations(tuple(pairs)) for key, pairs in grouped.items()}
-
-
-def _tenths(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    for row in rows:
-        row["tenths"] = row.pop("cycle_tenths")
-    return rows
-
-
 def cycle_by_outcome(*, user: Any, filters: ReportFilters) -> dict[str, Durations]:
     """Cycle lengths of the deals won and lost in the period, keyed by status."""
-    rows = report_rows(CycleCell, user=user, filters=filters).group(
-        "status", "cycle_tenths", n=deals()
+    found = report_rows(CycleCell, user=user, filters=filters).percentiles(
+        ("status",), "cycle_tenths", deals(), (50, 75)
     )
-    found = _durations(_tenths(rows), "status")
-    return {status: found.get((status,), Durations()) for status, _ in OUTCOMES}
+    return {status: Durations.of(found.get((status,))) for status, _ in OUTCOMES}
 
 
 def stage_times(*, user: Any, filters: ReportFilters) -> list[tuple[Stage, dict[str, Durations]]]:
@@ -100,12 +89,11 @@ def stage_times(*, user: Any, filters: ReportFilters) -> list[tuple[Stage, dict[
     stages = list(
         Stage.objects.filter(pipeline_id=filters.pipeline_id or 0).order_by("position", "pk")
     )
-    rows = report_rows(StayCell, user=user, filters=filters).group(
-        "stage_id", "status", "tenths", n=deals()
+    found = report_rows(StayCell, user=user, filters=filters).percentiles(
+        ("stage_id", "status"), "tenths", deals(), (50, 75)
     )
-    found = _durations(rows, "stage_id", "status")
     return [
-        (stage, {status: found.get((stage.pk, status), Durations()) for status, _ in OUTCOMES})
+        (stage, {status: Durations.of(found.get((stage.pk, status))) for status, _ in OUTCOMES})
         for stage in stages
     ]
 

@@ -15,13 +15,13 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="dealfacts",
             index=models.Index(
-                fields=["pipeline", "owner", "status", "cycle_tenths"], name="dealfacts_owner_cycle"
+                fields=["pipeline", "status", "owner", "cycle_tenths"], name="dealfacts_owner_cycle"
             ),
         ),
         migrations.AddIndex(
             model_name="stagestay",
             index=models.Index(
-                fields=["pipeline", "owner", "status", "stage", "tenths"], name="stagestay_owner"
+                fields=["pipeline", "status", "owner", "stage", "tenths"], name="stagestay_owner"
             ),
         ),
     ]
