@@ -46,10 +46,11 @@ def _email_key(email: str) -> str:
 
 
 def _limits(email: str, ip: str) -> list[tuple[str, int]]:
-    return [
+    limits = [
         (_email_key(email), settings.LOGIN_FAILURES_PER_ACCOUNT),
         (f"login-fail:ip:{ip}", settings.LOGIN_FAILURES_PER_IP),
     ]
+    return [(key, limit) for key, limit in limits if limit > 0]  # 0 switches a limit off
 
 
 def _window() -> int:

@@ -91,6 +91,7 @@ def test_over_https_the_cookies_are_secure(rep):
     assert response.status_code == 302
     assert client.cookies["sessionid"]["secure"] is True
     assert client.cookies["sessionid"]["httponly"] is True
+    assert client.cookies["sessionid"]["samesite"] == "Lax"
     assert client.cookies["csrftoken"]["secure"] is True
 
 

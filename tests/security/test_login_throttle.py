@@ -66,6 +66,16 @@ def test_twenty_failures_from_one_address_lock_that_address(rep, settings):
     assert logged_in(attempt(rep.email, PASSWORD, ip="198.51.100.1"))
 
 
+def test_the_address_limit_can_be_switched_off_for_a_proxy_that_hides_addresses(rep, settings):
+    settings.LOGIN_FAILURES_PER_IP = 0
+    for n in range(30):
+        attempt(f"guess{n}@example.com", "wrong-password", ip="127.0.0.1")
+    assert logged_in(attempt(rep.email, PASSWORD, ip="127.0.0.1"))
+    for _ in range(5):
+        attempt(rep.email, "wrong-password", ip="127.0.0.1")
+    assert attempt(rep.email, PASSWORD, ip="127.0.0.1").status_code == 429
+
+
 def test_a_successful_login_does_not_clear_the_address_count(rep):
     attacker = UserFactory(email="attacker@example.com")
     for n in range(19):
