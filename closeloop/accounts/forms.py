@@ -8,14 +8,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.contrib.auth.password_validation import password_validators_help_text_html
 
 from closeloop.core.money import CURRENCY_CODES
-from closeloop.core.zones import zone_names
-
 from closeloop.core.ratelimit import RateLimited, client_ip
+from closeloop.core.zones import zone_names
 
 from .choices import RepVisibility, Role, TokenScope
 from .login_throttle import login_failure_record, login_throttle_check

@@ -40,15 +40,16 @@ def test_argon2_is_the_production_hasher(production_hashers, rep):
     user_set_password(actor=rep, user=rep, password="a-new-long-phrase")
     rep.refresh_from_db()
     assert rep.password.startswith("argon2$argon2id$")
-    assert Client().post(
-        "/accounts/login/", {"username": rep.email, "password": "a-new-long-phrase"}
-    ).status_code == 302
+    assert (
+        Client()
+        .post("/accounts/login/", {"username": rep.email, "password": "a-new-long-phrase"})
+        .status_code
+        == 302
+    )
 
 
 def test_a_pbkdf2_password_still_logs_in_and_is_rehashed_with_argon2(production_hashers, rep):
-    User.objects.filter(pk=rep.pk).update(
-        password=make_password(PASSWORD, hasher="pbkdf2_sha256")
-    )
+    User.objects.filter(pk=rep.pk).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
     response = Client().post("/accounts/login/", {"username": rep.email, "password": PASSWORD})
     assert response.status_code == 302
     rep.refresh_from_db()

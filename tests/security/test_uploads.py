@@ -91,7 +91,9 @@ def test_size_messages_name_the_file_and_the_limit():
 
 
 def _upload(client: Client, content: bytes, name: str) -> Any:
-    return client.post("/imports/new/", {"kind": "leads", "file": SimpleUploadedFile(name, content)})
+    return client.post(
+        "/imports/new/", {"kind": "leads", "file": SimpleUploadedFile(name, content)}
+    )
 
 
 def test_an_import_reads_a_workbook_whatever_its_name(admin_client_):

@@ -243,7 +243,7 @@ def _workbook_check(stream: IO[bytes], name: str) -> None:
         raise DomainError(f"“{name}” is not a valid XLSX file.") from exc
     finally:
         stream.seek(0)
-    if not WORKBOOK_PARTS <= parts:
+    if not parts >= WORKBOOK_PARTS:
         raise DomainError(
             f"“{name}” is a ZIP archive but not an Excel workbook: only XLSX and CSV files can "
             "be imported."
