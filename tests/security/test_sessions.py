@@ -4,9 +4,11 @@ user's other sessions (the one that changed it stays signed in)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
@@ -22,6 +24,15 @@ def signed_in(client: Client) -> bool:
     return client.get("/deals/board/").status_code == 200
 
 
+def logged_in_at(user: Any, when: dt.datetime) -> Client:
+    """A browser that logged in through the login page at `when`."""
+    with time_machine.travel(when, tick=False):
+        client = Client()
+        client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+        assert signed_in(client)
+    return client
+
+
 def test_the_idle_timeout_is_eight_hours_by_default():
     assert production.SESSION_IDLE_MINUTES == 480
     assert production.SESSION_COOKIE_AGE == 8 * 60 * 60
@@ -29,18 +40,14 @@ def test_the_idle_timeout_is_eight_hours_by_default():
 
 def test_the_cookie_lives_as_long_as_the_idle_timeout(rep, settings):
     settings.SESSION_COOKIE_AGE = 3600
-    client = Client()
-    client.post("/accounts/login/", {"username": rep.email, "password": PASSWORD})
+    client = logged_in_at(rep, timezone.now())
     assert client.cookies["sessionid"]["max-age"] == 3600
 
 
 def test_an_idle_session_expires(rep, settings):
     settings.SESSION_COOKIE_AGE = 3600
     start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        client = Client()
-        client.post("/accounts/login/", {"username": rep.email, "password": PASSWORD})
-        assert signed_in(client)
+    client = logged_in_at(rep, start)
     with time_machine.travel(start + dt.timedelta(minutes=61), tick=False):
         response = client.get("/deals/board/")
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
@@ -49,9 +56,7 @@ def test_an_idle_session_expires(rep, settings):
 def test_an_active_session_stays_signed_in_past_the_timeout(rep, settings):
     settings.SESSION_COOKIE_AGE = 3600
     start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        client = Client()
-        client.post("/accounts/login/", {"username": rep.email, "password": PASSWORD})
+    client = logged_in_at(rep, start)
     for minutes in (40, 80, 120, 160):  # a request every 40 minutes, 2 h 40 min in all
         with time_machine.travel(start + dt.timedelta(minutes=minutes), tick=False):
             assert signed_in(client)
@@ -63,8 +68,6 @@ def test_requests_within_a_minute_do_not_write_the_session(rep, client_for):
     client = client_for(rep)
     client.get("/deals/board/")
     key = client.session.session_key
-    from django.contrib.sessions.models import Session
-
     expiry = Session.objects.get(session_key=key).expire_date
     client.get("/deals/board/")
     assert Session.objects.get(session_key=key).expire_date == expiry
