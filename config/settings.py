@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "closeloop.aftersales",
     "closeloop.integrations",
     "closeloop.api",
+    "ninja",  # the API docs page serves Swagger UI from our static files, not a CDN (CSP)
 ]
 
 MIDDLEWARE = [
@@ -74,9 +75,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "closeloop.accounts.middleware.SessionIdleMiddleware",
     "closeloop.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "closeloop.core.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -131,12 +134,36 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# New and changed passwords are hashed with argon2; PBKDF2 hashes made before still log in and
+# are rehashed with argon2 at the user's next successful login (docs/security.md).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Checked wherever a password is set: the users page, the password page, `closeloop createuser`,
+# the Django admin.
+PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Failed logins (wrong password or unknown email) counted per email address and per client
+# address in the database; past either limit the login form refuses every attempt until the
+# window has passed (docs/security.md).
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP", "20"))
+LOGIN_FAILURE_MINUTES = int(os.environ.get("LOGIN_FAILURE_MINUTES", "15"))
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -158,10 +185,26 @@ MEDIA_ROOT = VAR_DIR / "media"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A signed-in session ends after this many minutes without a request (closeloop.accounts.
+# middleware.SessionIdleMiddleware moves the expiry forward while the user is active).
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "480"))
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+
+# Served over HTTPS (HTTPS=1): cookies only over TLS, HTTP redirected to HTTPS, and browsers told
+# to use HTTPS only (HSTS). SECURE_COOKIES=1 alone still sets only the cookie flags.
+HTTPS = _env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS or _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = _env_bool("SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("HSTS_PRELOAD", False)
+# Behind a TLS proxy on another machine: the header it sets to "https" (e.g. X-Forwarded-Proto).
+# Only when the app cannot be reached except through that proxy: anyone else could send it.
+if PROXY_SSL_HEADER := os.environ.get("PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
 
 # EMAIL_URL, e.g. smtp+tls://user:pass@host:587; unset keeps mail in the outbox (issue 5).
 # The address users reach the app at, for links in mail the worker sends (reminders, invites).
@@ -218,6 +261,11 @@ TRASH_DAYS = int(os.environ.get("TRASH_DAYS", "30"))
 
 # Largest file the import page accepts (bytes); the command line reads any size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+
+# Largest total of the files attached to one email written in Closeloop (bytes).
+EMAIL_ATTACHMENTS_MAX_BYTES = int(
+    os.environ.get("EMAIL_ATTACHMENTS_MAX_BYTES", str(20 * 1024 * 1024))
+)
 
 # Largest material (spec sheet, guide) that may be attached to a proposal template or proposal.
 PROPOSAL_MATERIAL_MAX_BYTES = int(

@@ -22,13 +22,18 @@ from .mail import smtp_server as smtp_server
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Hash test passwords cheaply: the production hasher is slow on purpose (a million
-    PBKDF2 rounds, about half a second of CPU), and the suite makes and logs in thousands of
-    users. Tests of the hashing itself set PASSWORD_HASHERS back with the settings fixture.
-    Webhooks may go to private addresses, where the tests' receivers listen."""
+    """Hash test passwords cheaply: the production hasher is slow on purpose (argon2 with
+    100 MB of memory per hash), and the suite makes and logs in thousands of users. Tests of
+    the hashing itself (tests/security/test_passwords.py) set PASSWORD_HASHERS back with the
+    settings fixture. Webhooks may go to private addresses, where the tests' receivers
+    listen."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests travel days ahead in time with clients that logged in at the real time; the
+    # production idle timeout (8 hours) would log them out. tests/security/test_sessions.py
+    # sets its own.
+    settings.SESSION_COOKIE_AGE = 14 * 24 * 60 * 60
     # the tests' webhook receivers listen on 127.0.0.1 (tests of the rule switch it back)
     settings.WEBHOOK_PRIVATE_ADDRESSES = True
 

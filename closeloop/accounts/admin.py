@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import AdminLoginForm
 from .models import Team, User, WorkspaceSettings
 
 
@@ -24,3 +25,6 @@ class UserAdmin(BaseUserAdmin):
 
 admin.site.register(Team)
 admin.site.register(WorkspaceSettings)
+
+# The admin's login page goes through the same throttle as the app's (closeloop.accounts.forms).
+admin.site.login_form = AdminLoginForm

@@ -1,13 +1,22 @@
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from closeloop.core.ratelimit import RateLimited, client_ip
+
+from .login_throttle import login_failure_record, login_success_record, login_throttle_check
 from .models import User
 
 
 class EmailBackend(ModelBackend):
-    """Log in by email, case-insensitively; deactivated users cannot log in."""
+    """Log in by email, case-insensitively; deactivated users cannot log in.
+
+    A login through a page (with a request: the login page, the Django admin's) is throttled:
+    past the failure limits it is refused before the password is checked, and the refusal is
+    left on the request (`login_refusal`) for the form to show.
+    """
 
     def authenticate(
         self,
@@ -19,6 +28,22 @@ class EmailBackend(ModelBackend):
         email = (kwargs.get("email") or username or "").strip().lower()
         if not email or password is None:
             return None
+        if request is None:
+            return self._checked(email, password)
+        ip = client_ip(request)
+        try:
+            login_throttle_check(email=email, ip=ip)
+        except RateLimited as refusal:
+            request.login_refusal = refusal  # type: ignore[attr-defined]
+            raise PermissionDenied(refusal.message) from refusal
+        user = self._checked(email, password)
+        if user is None:
+            login_failure_record(email=email, ip=ip)
+        else:
+            login_success_record(email=email)
+        return user
+
+    def _checked(self, email: str, password: str) -> User | None:
         try:
             user = User.objects.get(email__iexact=email)
         except User.DoesNotExist:

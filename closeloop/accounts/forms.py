@@ -6,20 +6,63 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from closeloop.core.money import CURRENCY_CODES
+from closeloop.core.ratelimit import RateLimited, client_ip
 from closeloop.core.zones import zone_names
 
 from .choices import RepVisibility, Role, TokenScope
+from .login_throttle import login_failure_record, login_throttle_check
 from .models import Team
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledLoginMixin:
+    """Shows the throttle's refusal (left on the request by the backend) instead of the usual
+    "wrong email or password"."""
+
+    request: HttpRequest | None
+
+    def get_invalid_login_error(self) -> ValidationError:
+        refusal = getattr(self.request, "login_refusal", None)
+        if isinstance(refusal, RateLimited):
+            return ValidationError(refusal.message, code="throttled")
+        return super().get_invalid_login_error()  # type: ignore[misc]
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     username = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The Django admin's login, throttled like the login page."""
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """The password page: a wrong current password counts as a failed login of the account (a
+    stolen session must not become a way to guess the password)."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        email, ip = self.user.email, client_ip(self.request)
+        try:
+            login_throttle_check(email=email, ip=ip)
+        except RateLimited as refusal:
+            raise ValidationError(refusal.message, code="throttled") from refusal
+        try:
+            return str(super().clean_old_password())
+        except ValidationError:
+            login_failure_record(email=email, ip=ip)
+            raise
 
 
 class UserForm(forms.Form):

@@ -8,7 +8,9 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.forms import Form
@@ -22,9 +24,11 @@ from closeloop.core.http import found_or_404
 from . import services
 from .forms import (
     ApiTokenForm,
+    LoginForm,
     PasswordSetForm,
     SignatureForm,
     TeamForm,
+    ThrottledPasswordChangeForm,
     TimeZoneForm,
     UserCreateForm,
     UserForm,
@@ -40,6 +44,39 @@ from .selectors import (
 )
 
 View = Callable[..., HttpResponse]
+
+
+class LoginView(auth_views.LoginView):
+    """The login page; a login refused by the throttle answers 429 with Retry-After."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        refusal = getattr(self.request, "login_refusal", None)
+        if refusal is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(refusal.retry_after)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change your own password: the current one is checked (and throttled like a login), the
+    new one must pass the password rules. Your other sessions end; this one stays signed in."""
+
+    template_name = "accounts/password_change.html"
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form: Form) -> HttpResponse:
+        response = super().form_invalid(form)
+        if any(e.code == "throttled" for e in form.errors.as_data().get("old_password", [])):
+            response.status_code = 429
+        return response
 
 
 def admin_required(view: View) -> View:

@@ -118,6 +118,33 @@ def rate_limit_enforce(
     return state
 
 
+def rate_limit_recent(
+    *, key: str, window_seconds: int, now: dt.datetime | None = None
+) -> tuple[int, int, dt.datetime]:
+    """The counts of `key` in the previous and the current window, and when the current one
+    started; reads only (for limits on failures, which count after the attempt).
+
+    Any span of `window_seconds` lies within those two windows, so "previous + current below
+    the limit" allows at most `limit` events in any such span, whatever the window edges.
+    """
+    key = key[:200]
+    now = now or timezone.now()
+    start = window_start_for(now, window_seconds)
+    previous = start - dt.timedelta(seconds=window_seconds)
+    counts = dict(
+        RateLimitHit.objects.filter(key=key, window_start__in=[previous, start]).values_list(
+            "window_start", "count"
+        )
+    )
+    return counts.get(previous, 0), counts.get(start, 0), start
+
+
+def rate_limit_forget(*, key: str) -> int:
+    """Delete every count of `key` (e.g. an account's failed logins after it logged in)."""
+    deleted, _ = RateLimitHit.objects.filter(key=key[:200]).delete()
+    return deleted
+
+
 def rate_limit_prune(*, now: dt.datetime | None = None) -> int:
     """Delete the counts of windows that started more than PRUNE_AFTER ago."""
     cutoff = (now or timezone.now()) - PRUNE_AFTER

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from closeloop.aftersales.referral_views import referral_query, referral_request_token
+from closeloop.core.csp import csp_allow
 from closeloop.core.exceptions import DomainError
 from closeloop.core.http import found_or_404
 from closeloop.core.ratelimit import RateLimited, client_ip
@@ -207,7 +209,12 @@ def _render_public(
         "consent": state.get("consent", False),
         **_field_names(),
     }
-    return render(request, "public/webform.html", context, status=status)
+    response = render(request, "public/webform.html", context, status=status)
+    if webform.redirect_url:
+        # a browser applies the page's form-action to where the submission redirects to as well
+        parts = urlsplit(webform.redirect_url)
+        csp_allow(response, "form-action", f"{parts.scheme}://{parts.netloc}")
+    return response
 
 
 @xframe_options_exempt

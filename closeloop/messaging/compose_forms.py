@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from .services import MAX_ATTACHMENTS_BYTES, AttachmentIn
+from closeloop.core.uploads import content_type_of, size_text, too_large
+
+from .services import AttachmentIn
 
 
 class EmailTemplateForm(forms.Form):
@@ -62,11 +65,7 @@ class ComposeForm(forms.Form):
         help_text="From the template. Most mail programs show this version: if you change the "
         "message, change it here too, or empty it to send the text only.",
     )  # fmt: skip
-    attachments = MultipleFileField(
-        required=False,
-        help_text=f"Several files at once; at most {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MB "
-        "together.",
-    )
+    attachments = MultipleFileField(required=False)
     add_signature = forms.BooleanField(
         label="Add my signature", required=False, initial=True,
     )  # fmt: skip
@@ -75,23 +74,29 @@ class ComposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         template_field = cast(forms.TypedChoiceField, self.fields["template"])
         template_field.choices = [("", "No template (blank)")] + [(t.pk, t.name) for t in templates]
+        limit = size_text(settings.EMAIL_ATTACHMENTS_MAX_BYTES)
+        self.fields["attachments"].help_text = f"Several files at once; at most {limit} together."
 
     def clean_attachments(self) -> list[UploadedFile]:
         files: list[UploadedFile] = self.cleaned_data.get("attachments") or []
+        limit = settings.EMAIL_ATTACHMENTS_MAX_BYTES
+        for upload in files:
+            if (upload.size or 0) > limit:
+                raise forms.ValidationError(too_large(upload.name or "", limit, upload.size))
         total = sum(f.size or 0 for f in files)
-        if total > MAX_ATTACHMENTS_BYTES:
+        if total > limit:
+            names = ", ".join(f"“{f.name}”" for f in files)
             raise forms.ValidationError(
-                f"The attachments come to {total / (1024 * 1024):.1f} MB; at most "
-                f"{MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MB together can be sent."
+                f"The attachments ({names}) come to {size_text(total)}; at most "
+                f"{size_text(limit)} together can be sent."
             )
         return files
 
     def attachment_inputs(self) -> list[AttachmentIn]:
-        return [
-            AttachmentIn(
-                filename=f.name or "attachment",
-                content=f.read(),
-                content_type=f.content_type or "application/octet-stream",
-            )
-            for f in self.cleaned_data.get("attachments") or []
-        ]
+        """The files to send, each with the type its content shows (not the browser's say)."""
+        inputs = []
+        for upload in self.cleaned_data.get("attachments") or []:
+            name = upload.name or "attachment"
+            content = upload.read()
+            inputs.append(AttachmentIn(name, content, content_type_of(content, name)))
+        return inputs

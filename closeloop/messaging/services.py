@@ -19,12 +19,12 @@ from closeloop.accounts.choices import Role
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.services import activity_create
 from closeloop.core.exceptions import DomainError
+from closeloop.core.uploads import size_text
 
 from .choices import MessageState
 from .models import EmailTemplate, Message, MessageAttachment
 
 MAX_RECIPIENTS = 50
-MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,10 @@ def message_queue(
         raise DomainError("The subject can be at most 300 characters long.", field="subject")
     if not (text_body or "").strip():
         raise DomainError("The message cannot be empty.", field="text_body")
-    if sum(len(a.content) for a in attachments) > MAX_ATTACHMENTS_BYTES:
+    if sum(len(a.content) for a in attachments) > settings.EMAIL_ATTACHMENTS_MAX_BYTES:
         raise DomainError(
-            f"Attachments can be at most {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MB together.",
+            f"Attachments can be at most {size_text(settings.EMAIL_ATTACHMENTS_MAX_BYTES)} "
+            "together.",
             field="attachments",
         )
     if marketing:

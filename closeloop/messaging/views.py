@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from closeloop.core.exceptions import DomainError
+from closeloop.core.uploads import served_type
 
 from . import selectors, services
 from .choices import MessageState
@@ -86,12 +87,14 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
 
 
 def _download(attachment: Any) -> FileResponse:
-    """A stored file, always downloaded (never shown inline), with no active content allowed."""
+    """A stored file, always downloaded (never shown inline), with no active content allowed:
+    a type a browser would render (HTML, SVG, XML), whatever the sender claimed, goes out as
+    application/octet-stream."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
         filename=attachment.filename,
-        content_type=attachment.content_type,
+        content_type=served_type(attachment.content_type),
     )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

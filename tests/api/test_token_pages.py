@@ -79,7 +79,7 @@ def test_revoke_needs_post_and_the_csrf_token(rep):
     token.refresh_from_db()
     assert token.revoked_at is None
     page = client.get("/accounts/profile/").content.decode()
-    assert "return confirm('Revoke the token" in page
+    assert 'data-confirm="Revoke the token “Shop”?' in page
 
 
 def test_someone_elses_token_cannot_be_revoked_or_seen(rep, teammate, rep_client):

@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CSP_REPORT = "Content Security Policy"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -61,12 +62,25 @@ def page(browser, request):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    # Chromium reports every Content-Security-Policy refusal (an inline script, an onclick=, a
+    # style or a frame the policy blocks) on the console: a journey that causes one fails.
+    violations: list[str] = []
+    request.node.csp_violations = violations
+    tab.on("console", lambda m: violations.append(m.text) if CSP_REPORT in m.text else None)
     yield tab
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    if violations and not (failed is not None and failed.failed):
+        pytest.fail("The Content-Security-Policy refused something:\n" + "\n".join(violations))
+
+
+@pytest.fixture
+def csp_violations(page, request) -> list[str]:  # type: ignore[no-untyped-def]
+    """What the policy refused so far; a test expecting a refusal checks it and clears it."""
+    return request.node.csp_violations  # type: ignore[no-any-return]
 
 
 @pytest.hookimpl(hookwrapper=True)

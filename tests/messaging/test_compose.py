@@ -13,7 +13,6 @@ from django.test import Client, override_settings
 from closeloop.accounts.models import WorkspaceSettings
 from closeloop.activities.choices import ActivityKind
 from closeloop.leads.models import Lead
-from closeloop.messaging import compose_forms
 from closeloop.messaging.choices import MessageState
 from closeloop.messaging.models import EmailTemplate, Message
 from tests.factories import PASSWORD
@@ -185,17 +184,23 @@ def test_the_form_needs_its_csrf_token(rep: Any, bakery_deal: Any) -> None:
 
 
 def test_attachments_over_the_limit_are_refused_clearly(
-    rep_client: Client, bakery_deal: Any, monkeypatch: Any
+    rep_client: Client, bakery_deal: Any, settings: Any
 ) -> None:
-    monkeypatch.setattr(compose_forms, "MAX_ATTACHMENTS_BYTES", 1024 * 1024)
+    settings.EMAIL_ATTACHMENTS_MAX_BYTES = 1024 * 1024
     big = SimpleUploadedFile("big.bin", b"x" * (1024 * 1024 + 1), "application/octet-stream")
     response = _send(rep_client, bakery_deal, attachments=[big])
     errors = response.context["form"].errors
-    assert (
-        "The attachments come to 1.0 MB; at most 1 MB together can be sent."
-        in errors["attachments"]
-    )
+    assert "“big.bin” is 1.1 MB; at most 1 MB is accepted here." in errors["attachments"]
     assert "Attach the files again" in response.content.decode()
+    halves = [
+        SimpleUploadedFile(name, b"x" * (600 * 1024), "application/pdf")
+        for name in ("a.pdf", "b.pdf")
+    ]
+    response = _send(rep_client, bakery_deal, attachments=halves)
+    assert (
+        "The attachments (“a.pdf”, “b.pdf”) come to 1.2 MB; at most 1 MB together can be sent."
+        in response.context["form"].errors["attachments"]
+    )
     assert not Message.objects.exists()
 
 

@@ -62,14 +62,13 @@ class Table:
 
 
 def file_kind(name: str, head: bytes) -> str:
-    """'csv' or 'xlsx' from the name and the first bytes; a clear refusal for anything else."""
+    """'csv' or 'xlsx' from the first bytes (a ZIP is read as a workbook, whatever its name);
+    a clear refusal for anything else, and for names that are neither (.pdf, .exe …)."""
     suffix = Path(name or "").suffix.lower()
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise DomainError("Old Excel files (.xls) cannot be read: save the sheet as .xlsx or CSV.")
     if head.startswith(b"PK\x03\x04"):
-        if suffix in ("", ".xlsx", ".xlsm"):
-            return "xlsx"
-        raise DomainError(f"“{name}” is a ZIP archive, not a CSV or XLSX file.")
+        return "xlsx"  # whatever the name says; _open_xlsx checks it is a workbook
     if suffix in (".xlsx", ".xlsm"):
         raise DomainError(f"“{name}” is not a valid XLSX file.")
     if suffix not in (*CSV_TYPES, ""):
@@ -232,9 +231,29 @@ def _xlsx_rows(rows: Iterator[tuple[Any, ...]], first: int) -> Iterator[tuple[in
         yield number, cells
 
 
+WORKBOOK_PARTS = frozenset({"[Content_Types].xml", "xl/workbook.xml"})
+
+
+def _workbook_check(stream: IO[bytes], name: str) -> None:
+    """Refuse a ZIP that is not an Excel workbook (a Word file, any other archive) by name."""
+    try:
+        with zipfile.ZipFile(stream) as archive:  # leaves the stream open
+            parts = set(archive.namelist())
+    except zipfile.BadZipFile as exc:
+        raise DomainError(f"“{name}” is not a valid XLSX file.") from exc
+    finally:
+        stream.seek(0)
+    if not parts >= WORKBOOK_PARTS:
+        raise DomainError(
+            f"“{name}” is a ZIP archive but not an Excel workbook: only XLSX and CSV files can "
+            "be imported."
+        )
+
+
 def _open_xlsx(stream: IO[bytes], name: str) -> Table:
     from openpyxl import load_workbook
 
+    _workbook_check(stream, name)
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

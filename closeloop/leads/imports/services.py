@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from closeloop.accounts.models import User
 from closeloop.core.exceptions import DomainError
+from closeloop.core.uploads import size_text
 from closeloop.people.models import Contact, ContactEmail, ContactPhone, Organization
 from closeloop.pipeline.models import Deal
 
@@ -50,10 +51,6 @@ def _size(stream: IO[bytes]) -> int:
     return size
 
 
-def _human(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
-
-
 @transaction.atomic
 def import_start(
     *, actor: Any, kind: str, stream: IO[bytes], file_name: str, enforce_limit: bool = True
@@ -69,7 +66,7 @@ def import_start(
     limit = settings.IMPORT_MAX_BYTES
     if enforce_limit and size > limit:
         raise DomainError(
-            f"“{file_name}” is {_human(size)}; files up to {_human(limit)} can be imported."
+            f"“{file_name}” is {size_text(size)}; files up to {size_text(limit)} can be imported."
         )
     with open_table(stream, name=file_name) as table:
         samples: dict[str, list[Any]] = {h: [] for h in table.headers}

@@ -3,8 +3,6 @@ from the content itself, so a file is what it says it is before anyone downloads
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import IO, Any
@@ -15,6 +13,16 @@ from django.db import transaction
 
 from closeloop.accounts.actors import acting_user, require_admin_or_manager
 from closeloop.core.exceptions import DomainError
+from closeloop.core.uploads import (
+    EXCEL,
+    EXECUTABLE,
+    MARKUP_TYPES,
+    POWERPOINT,
+    WORD,
+    ZIP,
+    content_type_of,
+    too_large,
+)
 
 from ..models import Material, Proposal, ProposalTemplate
 from .catalogue import MANAGERS_ONLY
@@ -27,112 +35,45 @@ ALLOWED_TYPES = {
     "image/jpeg": "JPEG image",
     "image/gif": "GIF image",
     "image/webp": "WEBP image",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+    WORD: "Word document",
+    EXCEL: "Excel workbook",
+    POWERPOINT: "PowerPoint",
     "text/plain": "text",
     "text/csv": "CSV",
 }
-OFFICE_PARTS = (
-    (
-        "word/document.xml",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    (
-        "ppt/presentation.xml",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ),
-)
-EXECUTABLE_MAGIC = (
-    b"MZ",  # Windows
-    b"\x7fELF",  # Linux
-    b"\xfe\xed\xfa\xce",  # Mach-O
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-    b"\xca\xfe\xba\xbe",
-    b"#!",  # scripts
-)
-# markup a browser could run; checked in the first bytes of anything that looks like text
-MARKUP = (b"<!doctype", b"<html", b"<svg", b"<script", b"<?xml", b"<head", b"<body", b"<iframe")
 MAX_NAME = 200
-
-
-def _office_type(content: bytes, name: str) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-    except zipfile.BadZipFile:
-        raise DomainError(f"“{name}” is a damaged ZIP file.", field="files") from None
-    if "[Content_Types].xml" in names:
-        for part, content_type in OFFICE_PARTS:
-            if part in names:
-                return content_type
-    raise DomainError(
-        f"“{name}” is a ZIP archive; only Word, Excel and PowerPoint documents are accepted.",
-        field="files",
-    )
-
-
-def _text_type(content: bytes, name: str) -> str | None:
-    if b"\x00" in content[:8192]:
-        return None
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("cp1252")
-        except UnicodeDecodeError:
-            return None
-    if any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in text[:4096]):
-        return None  # binary data that happens to decode
-    head = text[:4096].lower().encode("utf-8", "ignore")
-    if head.lstrip().startswith(b"<") or any(mark in head for mark in MARKUP):
-        raise DomainError(
-            f"“{name}” is HTML, SVG or XML; upload a PDF or a plain document instead.",
-            field="files",
-        )
-    return "text/csv" if name.lower().endswith(".csv") else "text/plain"
 
 
 def material_sniff(name: str, content: bytes) -> str:
     """The file's type judged from its bytes (never its name); refused unless it is a type
     materials may have."""
-    head = content[:16]
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head.startswith(b"PK\x03\x04"):
-        return _office_type(content, name)
-    if head.startswith(EXECUTABLE_MAGIC):
-        raise DomainError(f"“{name}” is a program; programs cannot be attached.", field="files")
-    text_type = _text_type(content, name)
-    if text_type is None:
+    content_type = content_type_of(content, name)
+    if content_type in ALLOWED_TYPES:
+        return content_type
+    if content_type == ZIP:
         raise DomainError(
-            f"“{name}” is not a type we accept: PDF, images (PNG, JPEG, GIF, WEBP), Word, "
-            "Excel, PowerPoint, plain text or CSV.",
+            f"“{name}” is a ZIP archive; only Word, Excel and PowerPoint documents are accepted.",
             field="files",
         )
-    return text_type
+    if content_type in MARKUP_TYPES:
+        raise DomainError(
+            f"“{name}” is HTML, SVG or XML; upload a PDF or a plain document instead.",
+            field="files",
+        )
+    if content_type == EXECUTABLE:
+        raise DomainError(f"“{name}” is a program; programs cannot be attached.", field="files")
+    raise DomainError(
+        f"“{name}” is not a type we accept: PDF, images (PNG, JPEG, GIF, WEBP), Word, "
+        "Excel, PowerPoint, plain text or CSV.",
+        field="files",
+    )
 
 
 def _read(content: bytes | IO[bytes], *, name: str) -> bytes:
     limit = settings.PROPOSAL_MATERIAL_MAX_BYTES
     data = content if isinstance(content, bytes) else content.read(limit + 1)
     if len(data) > limit:
-        raise DomainError(
-            f"“{name}” is larger than {limit // (1024 * 1024) or limit} "
-            f"{'MB' if limit >= 1024 * 1024 else 'bytes'}.",
-            field="files",
-        )
+        raise DomainError(too_large(name, limit), field="files")
     if not data:
         raise DomainError(f"“{name}” is empty.", field="files")
     return data
