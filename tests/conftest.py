@@ -60,14 +60,16 @@ def _api_rate_tallies_forgotten() -> Any:
     """The API counts requests per process and writes them in batches; a test's database
     starts without another test's counts, so this process must forget its own too, and the
     tokens it remembers."""
-    from closeloop.accounts.selectors import api_tokens_forget
+    from closeloop.accounts.selectors import api_tokens_forget, workspace_settings_forget
     from closeloop.api.throttling import rate_limit_tallies_forget
 
     rate_limit_tallies_forget()
     api_tokens_forget()  # likewise the tokens it looked up (rolled back with their test)
+    workspace_settings_forget()  # and the workspace settings
     yield
     rate_limit_tallies_forget()
     api_tokens_forget()
+    workspace_settings_forget()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from typing import Any
@@ -13,8 +14,19 @@ from .choices import Role
 from .models import ApiToken, Team, User, WorkspaceSettings
 from .visibility import owner_filter
 
+# A server process remembers the workspace settings for this long: every list a rep opens
+# reads them (what reps may see), and the read was a query on every API call. Saving them
+# forgets them in the saving process at once (a post_save receiver, see apps.py); the other
+# processes read them again within this time. Each request gets its own copy, so a form bound
+# to it cannot change what another request sees.
+WORKSPACE_MEMO_SECONDS = 1.0
+_workspace_memo: list[tuple[float, WorkspaceSettings]] = []
+
 
 def _load_workspace_settings() -> WorkspaceSettings:
+    now = time.monotonic()
+    if _workspace_memo and _workspace_memo[0][0] > now:
+        return copy.copy(_workspace_memo[0][1])
     ws = WorkspaceSettings.objects.filter(pk=1).first()
     if ws is None:
         # two first requests at once (two server processes) may both find none: the insert
@@ -23,11 +35,18 @@ def _load_workspace_settings() -> WorkspaceSettings:
             [WorkspaceSettings(pk=1, base_currency=settings.BASE_CURRENCY)], ignore_conflicts=True
         )
         ws = WorkspaceSettings.objects.get(pk=1)
+    _workspace_memo[:] = [(now + WORKSPACE_MEMO_SECONDS, copy.copy(ws))]
     return ws
 
 
+def workspace_settings_forget(**_: Any) -> None:
+    """Forget the remembered workspace settings (a post_save receiver; tests call it too)."""
+    _workspace_memo.clear()
+
+
 def workspace_settings() -> WorkspaceSettings:
-    """The workspace's settings row (created with defaults on first use), read once a request."""
+    """The workspace's settings row (created with defaults on first use), read once a request
+    and remembered by the process for a second."""
     return remembered("workspace_settings", _load_workspace_settings)
 
 
