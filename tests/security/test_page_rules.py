@@ -679,6 +679,24 @@ def test_the_team_sees_the_records_of_its_members(name, index, rep, manager, tea
         _check(rule, role, response, records, team_walk=True)
 
 
+POSTS = [
+    (name, i)
+    for name, i in CASES
+    if _rules(name)[i].method == "POST" and not isinstance(_rules(name)[i], Public)
+]
+
+
+@pytest.mark.parametrize(("name", "index"), POSTS, ids=[f"{n}#{i}" for n, i in POSTS])
+def test_a_post_without_the_csrf_token_is_refused(name, index, admin, outsider):
+    """Even for an admin: a form another site makes the browser send does nothing."""
+    rule = _rules(name)[index]
+    records = PageRecords(outsider, admin)
+    browser = _browser(admin)
+    response = browser.post(_fill(rule.url, records), _fill(rule.data, records))
+    assert response.status_code == 403, _describe("admin", response)
+    assert "CSRF" in _text(response)
+
+
 # --- the Django admin ---------------------------------------------------------------------
 
 ADMIN_MODELS = sorted(
