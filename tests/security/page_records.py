@@ -150,6 +150,25 @@ class PageRecords(Records):
         )  # fmt: skip
         return deal_mark_won(actor=self.outsider_user, deal=deal).pk
 
+    def _lost_deal(self) -> int:
+        """A deal the owner lost on price to a competitor."""
+        from closeloop.pipeline.models import LostReason
+        from closeloop.pipeline.services import deal_mark_lost
+
+        deal = DealFactory(title="Outsider lost", owner=self.outsider_user,
+                           organization_id=self["organization"])  # fmt: skip
+        reason = LostReason.objects.order_by("position").first()
+        return deal_mark_lost(
+            actor=self.outsider_user, deal=deal, reason=reason, competitor="BigCRM"
+        ).pk
+
+    def _contact_phone(self) -> int:
+        from closeloop.people.models import ContactPhone
+
+        return ContactPhone.objects.create(
+            contact_id=self["contact"], raw="+49 30 1234567", e164="+49301234567", is_primary=True
+        ).pk
+
     def _customer(self) -> int:
         """The outsider's contact, once they have bought."""
         self["won_deal"]
@@ -330,7 +349,7 @@ class PageRecords(Records):
         deal = Deal.objects.get(pk=self["deal"])
         deal = deal_mark_won(actor=self.outsider_user, deal=deal)
         plans_start_for_won_deal(actor=self.outsider_user, deal=deal)
-        return FollowUpPlan.objects.get(deal=deal)
+        return FollowUpPlan.objects.get(deal=deal, template=template)
 
     def _plan(self) -> int:
         return self["plan_record"].pk

@@ -556,10 +556,10 @@ def _browser(user: Any = None) -> Browser:
     return browser
 
 
-def _fill(value: Any, records: PageRecords) -> Any:
+def fill(value: Any, records: PageRecords) -> Any:
     """Put the records' ids into a rule's url or data ("{contact}" → 17)."""
     if isinstance(value, dict):
-        return {k: _fill(v, records) for k, v in value.items()}
+        return {k: fill(v, records) for k, v in value.items()}
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
         return records[value[1:-1]]
     if isinstance(value, str):
@@ -627,7 +627,7 @@ def _check(rule: Rule, role: str, response: Any, records: PageRecords, *, team_w
 
 
 def _call(rule: Rule, records: PageRecords, browser: Browser) -> Any:
-    return browser.send(rule, _fill(rule.url, records), _fill(rule.data, records))
+    return browser.send(rule, fill(rule.url, records), fill(rule.data, records))
 
 
 def _state(rule: Rule, records: PageRecords) -> Any:
@@ -642,7 +642,7 @@ def test_who_gets_what(name, index, rep, manager, admin, outsider):
     records = PageRecords(outsider, admin)
     if getattr(rule, "listed", ""):
         records.marker(rule.listed)  # made before the calls, so a list could show it
-    url = _fill(rule.url, records)
+    url = fill(rule.url, records)
     assert resolve(url.split("?")[0]).view_name == name, url
     if not isinstance(rule, Public):
         anonymous = _call(rule, records, _browser())
@@ -692,7 +692,7 @@ def test_a_post_without_the_csrf_token_is_refused(name, index, admin, outsider):
     rule = _rules(name)[index]
     records = PageRecords(outsider, admin)
     browser = _browser(admin)
-    response = browser.post(_fill(rule.url, records), _fill(rule.data, records))
+    response = browser.post(fill(rule.url, records), fill(rule.data, records))
     assert response.status_code == 403, _describe("admin", response)
     assert "CSRF" in _text(response)
 
