@@ -262,6 +262,16 @@ class PageRecords(Records):
     def _attachment(self) -> int:
         return self["message_record"].attachments.get().pk
 
+    def _received_message(self) -> int:
+        """A mail the mailbox read from a stranger (its sender's name and subject are theirs)."""
+        from closeloop.messaging.inbound.models import MailOutcome, ReceivedMessage
+
+        return ReceivedMessage.objects.create(
+            message_id=f"<m{self['serial']}@stranger.example>", from_name="Stranger",
+            from_email="stranger@stranger.example", subject="Hello", text_body="Hi",
+            outcome=MailOutcome.IGNORED, note="Nobody we know",
+        ).pk  # fmt: skip
+
     def _notification(self) -> int:
         return notification_create(  # type: ignore[union-attr]
             recipient=self.outsider_user, kind="mention", title=MARKERS["notification"]

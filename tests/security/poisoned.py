@@ -28,7 +28,7 @@ FIRST = ("proposal", "approval", "proposal_token", "material", "version_number")
 LATE = ("plan_record", "plan", "plan_step")  # they win the deal: made after the proposal's work
 # shown on pages, though no rule's address names them
 SHOWN = ("activity", "survey_response", "message", "api_token", "lost_deal", "contact_phone",
-         "notification")  # fmt: skip
+         "notification", "received_message")  # fmt: skip
 
 
 def walked_pages() -> list[Page]:

@@ -116,7 +116,8 @@ MUST_SHOW = [
     "leads.WebForm.name", "leads.QualificationCriterion.name", "leads.DuplicatePair.evidence",
     "leads.AssignmentRule.name", "leads.ImportBatch.file_name",
     "messaging.EmailTemplate.name", "messaging.Message.subject",
-    "messaging.MessageAttachment.filename",
+    "messaging.MessageAttachment.filename", "messaging.ReceivedMessage.from_name",
+    "messaging.ReceivedMessage.subject",
     "proposals.Product.name", "proposals.ProposalTemplate.name", "proposals.Proposal.title",
     "proposals.LineItem.name", "proposals.Material.filename",
     "proposals.DiscountApproval.reason", "proposals.ProposalResponse.comment",
@@ -161,3 +162,24 @@ def test_the_timeline_of_a_poisoned_email_and_its_html_part(poisoned, admin):
     part = client.get(f"/outbox/{message.pk}/html/")
     assert "sandbox" in part["Content-Security-Policy"]
     assert injections(part.content.decode()) == []
+
+
+def test_the_emails_the_app_writes_in_html_escape_the_payloads(poisoned, outsider):
+    """The survey invitation and its thank-you mail are written into HTML by the app itself from
+    the survey's texts and the customer's name: both poisoned."""
+    from closeloop.aftersales.models import Survey
+    from closeloop.aftersales.surveys import survey_answer, survey_invite_send
+    from closeloop.messaging.models import Message
+
+    before = set(Message.objects.values_list("pk", flat=True))
+    invite = survey_invite_send(
+        actor=outsider, survey=Survey.objects.get(pk=poisoned["survey"]),
+        contact=Contact.objects.get(pk=poisoned["contact"]),
+        deal=Deal.objects.get(pk=poisoned["deal"]),
+    )  # fmt: skip
+    survey_answer(invite=invite, score=10, comment="")
+    written = Message.objects.exclude(pk__in=before)
+    assert written.count() >= 2, "the invitation and the thank-you mail"
+    for message in written:
+        assert message.html_body and markers_in(message.html_body), message.subject
+        assert injections(message.html_body) == [], message.subject

@@ -29,7 +29,7 @@ MACHINE_FIELDS = {
     "password", "time_zone", "visitor_time_zone", "base_currency", "currency", "coupon_currency",
     "budget_currency", "prefix", "digest", "secret", "key", "slug", "ics_uid", "e164",
     "phone_e164", "country", "match_on", "message_id", "in_reply_to", "references",
-    "claim_token", "from_email", "reply_to", "content_type", "fingerprint", "code", "role",
+    "claim_token", "reply_to", "content_type", "fingerprint", "code", "role",
     "trait", "cell", "logo_type", "caller", "outcome",
 }  # fmt: skip
 MACHINE_MODEL_FIELDS = {
@@ -40,6 +40,7 @@ MACHINE_MODEL_FIELDS = {
     ("leads.RateLimitHit", "key"),
     ("messaging.ReceivedMessage", "folder"),
     ("api.IdempotencyKey", "body"),
+    ("messaging.Message", "from_email"),  # the workspace's own sender address
 }
 
 # Texts that are themselves templates with {{ merge fields }}: an unknown field is refused on
