@@ -163,3 +163,14 @@ class Records:
         survey = Survey.objects.get(pk=self["survey"])
         invite = survey_invite_send(actor=None, survey=survey, contact=contact, deal=deal)
         return survey_answer(invite=invite, score=9, comment="").pk
+
+
+def fill(value: Any, records: Records) -> Any:
+    """Put the records' ids into a rule's url, query, body or form ("{contact}" → 17)."""
+    if isinstance(value, dict):
+        return {k: fill(v, records) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return records[value[1:-1]]
+    if isinstance(value, str):
+        return value.format_map(records)
+    return value

@@ -23,7 +23,7 @@ import pytest
 from closeloop.api.api import api
 from closeloop.leads.services.inputs import LeadInput
 from closeloop.leads.services.leads import lead_create
-from tests.route_records import Records
+from tests.route_records import Records, fill
 
 from .tokens import ApiClient
 
@@ -256,17 +256,6 @@ def records(outsider, admin) -> Records:
     return Records(outsider, admin)
 
 
-def _fill(value: Any, records: Records) -> Any:
-    """Put the records' ids into a rule's url, query or body ("{contact}" → 17)."""
-    if isinstance(value, dict):
-        return {k: _fill(v, records) for k, v in value.items()}
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return records[value[1:-1]]
-    if isinstance(value, str):
-        return value.format_map(records)
-    return value
-
-
 def _call(client: Any, method: str, url: str, body: Any, query: dict[str, Any]) -> Any:
     if method == "GET":
         return client.get(url, query)
@@ -281,15 +270,15 @@ def test_who_gets_what(method, path, records, rep, manager, admin, outsider, cli
         pytest.fail(f"no rule for {method} {path}")
     if isinstance(rule, Owned) and rule.listed:
         records[rule.listed]  # made before the calls, so a list could show it
-    url = V1 + _fill(rule.url, records)
-    body = _fill(getattr(rule, "body", None), records)
-    query = _fill(getattr(rule, "query", {}), records)
+    url = V1 + fill(rule.url, records)
+    body = fill(getattr(rule, "body", None), records)
+    query = fill(getattr(rule, "query", {}), records)
     assert _call(client, method, url, body, query).status_code == 401, "no token: 401"
     users = {"rep": rep, "manager": manager, "admin": admin}
     for serial, role in enumerate(ROLES):  # the admin last: a write may change or trash the record
         if isinstance(rule, Roles):  # each role its own records: a manager's delete was allowed
             fresh = Records(outsider, admin, serial + 1)
-            url, body = V1 + _fill(rule.url, fresh), _fill(rule.body, fresh)
+            url, body = V1 + fill(rule.url, fresh), fill(rule.body, fresh)
         response = _call(ApiClient(users[role]), method, url, body, query)
         status = response.status_code
         assert status < 500, (role, response.content)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.factories import PASSWORD
+from tests.route_records import fill
 from tests.security.poisoned import poisoned_records
-from tests.security.test_page_rules import fill
 
 from .conftest import log_in
 

@@ -20,9 +20,10 @@ from closeloop.people.models import Contact
 from closeloop.pipeline.models import Deal
 from closeloop.proposals.models import Proposal
 from tests.factories import DealFactory, stage_named
+from tests.route_records import fill
 
 from .page_records import PageRecords
-from .test_page_rules import _browser, fill
+from .test_page_rules import browser_for
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,7 @@ def test_a_form_cannot_attach_a_record_the_user_may_not_see(name, rep, manager, 
     for role, user in (("rep", rep), ("manager", manager), ("admin", admin)):
         records = CallerRecords(outsider, admin, user)
         before = reference.attached(records)
-        browser = _browser(user)
+        browser = browser_for(user)
         response = browser.post(
             fill(reference.url, records), fill(reference.data, records),
             headers={"X-CSRFToken": browser.csrf},

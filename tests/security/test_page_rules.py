@@ -41,6 +41,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from closeloop.analytics.results import REPORTS
 from tests.factories import PASSWORD
+from tests.route_records import fill
 
 from .page_records import PageRecords
 
@@ -548,23 +549,12 @@ class Browser(Client):
         return self.post(url, data, headers={"X-CSRFToken": self.csrf})
 
 
-def _browser(user: Any = None) -> Browser:
+def browser_for(user: Any = None) -> Browser:
     browser = Browser()
     if user is not None:
         assert browser.login(username=user.email, password=PASSWORD)
         browser.cookies[settings.CSRF_COOKIE_NAME] = browser.csrf  # login rotates nothing here
     return browser
-
-
-def fill(value: Any, records: PageRecords) -> Any:
-    """Put the records' ids into a rule's url or data ("{contact}" → 17)."""
-    if isinstance(value, dict):
-        return {k: fill(v, records) for k, v in value.items()}
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return records[value[1:-1]]
-    if isinstance(value, str):
-        return value.format_map(records)
-    return value
 
 
 def _text(response: Any) -> str:
@@ -645,7 +635,7 @@ def test_who_gets_what(name, index, rep, manager, admin, outsider):
     url = fill(rule.url, records)
     assert resolve(url.split("?")[0]).view_name == name, url
     if not isinstance(rule, Public):
-        anonymous = _call(rule, records, _browser())
+        anonymous = _call(rule, records, browser_for())
         assert _to_login(anonymous), _describe("anonymous", anonymous)
     users = {"rep": rep, "manager": manager, "admin": admin}
     callers = ["anonymous"] if isinstance(rule, Public) else list(ROLES)
@@ -655,7 +645,7 @@ def test_who_gets_what(name, index, rep, manager, admin, outsider):
         if isinstance(rule, Roles):  # each role its own records: a manager's delete was allowed
             records = PageRecords(outsider, admin, serial + 1)
         before = _state(rule, records) if isinstance(rule, Shielded) else None
-        response = _call(rule, records, _browser(users.get(role)))
+        response = _call(rule, records, browser_for(users.get(role)))
         _check(rule, role, response, records, team_walk=False)
         if isinstance(rule, Shielded):
             changed = _state(rule, records) != before
@@ -675,7 +665,7 @@ def test_the_team_sees_the_records_of_its_members(name, index, rep, manager, tea
     if rule.listed:
         records.marker(rule.listed)
     for role, user in (("rep", teammate), ("manager", manager)):
-        response = _call(rule, records, _browser(user))
+        response = _call(rule, records, browser_for(user))
         _check(rule, role, response, records, team_walk=True)
 
 
@@ -691,7 +681,7 @@ def test_a_post_without_the_csrf_token_is_refused(name, index, admin, outsider):
     """Even for an admin: a form another site makes the browser send does nothing."""
     rule = _rules(name)[index]
     records = PageRecords(outsider, admin)
-    browser = _browser(admin)
+    browser = browser_for(admin)
     response = browser.post(fill(rule.url, records), fill(rule.data, records))
     assert response.status_code == 403, _describe("admin", response)
     assert "CSRF" in _text(response)
@@ -709,7 +699,7 @@ def test_only_admins_open_the_django_admin(model, rep, manager, admin):
     url = reverse(f"admin:{model}_changelist")
     admin_login = reverse("admin:login")
     for user in (None, rep, manager):
-        response = _browser(user).get(url)
+        response = browser_for(user).get(url)
         assert response.status_code == 302, (user, response.status_code)
         assert response["Location"].startswith(admin_login), (user, response["Location"])
-    assert _browser(admin).get(url).status_code == 200
+    assert browser_for(admin).get(url).status_code == 200

@@ -31,10 +31,11 @@ from closeloop.messaging.merge import (
 from closeloop.people.models import Contact
 from closeloop.pipeline.models import Deal
 from tests.factories import PASSWORD
+from tests.route_records import fill
 
 from .page_records import PageRecords
 from .poisoned import poisoned_records, walked_pages
-from .test_page_rules import Page, Public, fill
+from .test_page_rules import Page, Public
 from .xss import injections, markers_in, payload, poisoned_fields
 
 pytestmark = pytest.mark.django_db
