@@ -8,6 +8,7 @@ a spreadsheet: no cell begins with a formula character, unless it is a plain neg
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -16,10 +17,12 @@ from typing import Any
 
 import openpyxl
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from closeloop.analytics.results import REPORTS
+from closeloop.analytics.results import report_kinds
 from closeloop.core.export import FORMULA_PREFIXES, neutralise_cell, neutralise_row
 from closeloop.leads.imports.services import import_configure, import_run, import_start
 from closeloop.leads.models import Lead
@@ -96,6 +99,8 @@ def poisoned(admin: Any, rep: Any) -> dict[str, Any]:
     deal_mark_won(actor=rep, deal=won)
     lost = DealFactory(title=PAYLOADS["minus"], owner=rep, organization=organization, source=source)
     deal_mark_lost(actor=rep, deal=lost, reason=reason, competitor=PAYLOADS["equals"])
+    with time_machine.travel(timezone.now() - dt.timedelta(days=90)):  # rotting today: an insight
+        DealFactory(title=PAYLOADS["plus"], owner=rep, organization=organization)
     for status in ("new", "qualified"):
         Lead.objects.create(
             first_name=PAYLOADS["equals"], last_name=PAYLOADS["minus"], company_name=PAYLOADS["at"],
@@ -143,7 +148,7 @@ def _export_links(path: str, page: str) -> list[str]:
 REPORT_PAGES = [
     reverse("leads:reports"),
     reverse("proposals:reports"),
-    *(reverse("analytics:report", args=[key]) for key in sorted(REPORTS)),
+    *(reverse("analytics:report", args=[kind.key]) for kind in report_kinds()),
 ]
 
 

@@ -39,7 +39,7 @@ from django.middleware.csrf import _get_new_csrf_string  # type: ignore[attr-def
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from closeloop.analytics.results import REPORTS
+from closeloop.analytics.results import report_kinds
 from tests.factories import PASSWORD
 from tests.route_records import fill
 
@@ -447,7 +447,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     ),
     # analytics: every report over what the user may see
     "analytics:dashboard": Everyone("/analytics/"),
-    "analytics:report": tuple(Everyone(f"/analytics/{key}/") for key in sorted(REPORTS)),
+    "analytics:report": tuple(Everyone(f"/analytics/{kind.key}/") for kind in report_kinds()),
     # after the sale
     "aftersales:customers": Owned("/customers/", listed="customer_organization"),
     "aftersales:customer_organization": Owned("/customers/org/{customer_organization}/"),
