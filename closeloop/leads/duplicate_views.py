@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -65,6 +66,8 @@ def duplicate_dismiss_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def duplicate_scan_view(request: HttpRequest) -> HttpResponse:
+    if not _can_scan(request.user):  # as every page for some roles only: 403, not a message
+        raise PermissionDenied("Only admins and managers can scan for duplicates.")
     try:
         duplicates_scan_queue(actor=request.user)
     except DomainError as error:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from closeloop.core.export import csv_download, neutralise_cell
+from closeloop.core.export import csv_download, neutralise_row
 
 from .models import Lead
 
@@ -71,7 +71,8 @@ def _related(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 
 def _rows(leads: QuerySet[Lead]) -> Iterator[list[Any]]:
     for lead in _related(leads).iterator(chunk_size=CHUNK):
-        yield [neutralise_cell(get(lead)) for _, get in LEAD_COLUMNS]
+        # control characters out first: "\x01=1+1" must not become a formula once they are gone
+        yield neutralise_row(_xlsx_value(get(lead)) for _, get in LEAD_COLUMNS)
 
 
 def _file_name(extension: str) -> str:
@@ -94,7 +95,7 @@ def leads_xlsx_response(leads: QuerySet[Lead]) -> FileResponse:
     sheet = workbook.create_sheet("Leads")
     sheet.append([name for name, _ in LEAD_COLUMNS])
     for row in _rows(leads):
-        sheet.append([_xlsx_value(v) for v in row])
+        sheet.append(row)
     spool = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
     workbook.save(spool)
     spool.seek(0)

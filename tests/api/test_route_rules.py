@@ -14,38 +14,16 @@ Without a token every route answers 401.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from closeloop.activities.choices import ActivityKind
-from closeloop.activities.services import activity_schedule
-from closeloop.aftersales.coupons import coupon_issue
-from closeloop.aftersales.models import Survey
-from closeloop.aftersales.surveys import survey_answer, survey_invite_send, survey_save
 from closeloop.api.api import api
-from closeloop.integrations.models import WebhookDelivery
-from closeloop.integrations.services.subscriptions import webhook_subscription_create
-from closeloop.leads.models import Campaign, DisqualifyReason, Source
 from closeloop.leads.services.inputs import LeadInput
 from closeloop.leads.services.leads import lead_create
-from closeloop.people.models import Contact
-from closeloop.pipeline.models import Deal, LostReason, Pipeline, Stage
-from closeloop.pipeline.services.setup import stage_create
-from closeloop.proposals.models import Product, Proposal
-from closeloop.proposals.services import (
-    LineIn,
-    product_create,
-    proposal_create,
-    proposal_lines_set,
-    proposal_send,
-)
-from tests.factories import ContactEmailFactory, ContactFactory, DealFactory, OrganizationFactory
+from tests.route_records import Records, fill
 
 from .tokens import ApiClient
 
@@ -273,150 +251,9 @@ def test_every_route_has_a_rule():
     assert sorted(set(RULES) - set(ROUTES)) == [], "these rules name routes that are gone"
 
 
-class Records:
-    """The outsider's records and the workspace's lists, by the names the rules use; each is
-    made the first time a rule names it, so a route's test builds only what it needs."""
-
-    def __init__(self, outsider: Any, admin: Any, serial: int = 0) -> None:
-        self.outsider_user, self.admin = outsider, admin
-        self.made: dict[str, Any] = {"serial": serial}
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self.made:
-            self.made[name] = getattr(self, f"_{name}")()
-        return self.made[name]
-
-    def _outsider(self) -> int:
-        return self.outsider_user.pk
-
-    def _organization(self) -> int:
-        return OrganizationFactory(name="Outsider GmbH", owner=self.outsider_user).pk
-
-    def _contact(self) -> int:
-        contact = ContactFactory(
-            first_name="Olaf", owner=self.outsider_user, organization_id=self["organization"]
-        )
-        ContactEmailFactory(contact=contact, email="olaf@outsider.example")
-        return contact.pk
-
-    def _other_contact(self) -> int:
-        return ContactFactory(first_name="Olaf (again)", owner=self.outsider_user).pk
-
-    def _lead(self) -> int:
-        data = LeadInput(last_name="Outsider's lead", owner=self.outsider_user)
-        return lead_create(actor=self.outsider_user, data=data).lead.pk
-
-    def _subscription(self) -> int:
-        return webhook_subscription_create(
-            actor=self.outsider_user, url="https://hooks.example/in", events=["lead.created"]
-        ).pk
-
-    def _delivery(self) -> int:
-        subscription = self["subscription"]
-        self["lead"]  # an event the subscription is delivered
-        return WebhookDelivery.objects.get(subscription_id=subscription).pk
-
-    def _coupon(self) -> str:
-        return coupon_issue(
-            actor=self.admin, kind="percent", value=10, code=f"SPRING{self['serial']}", max_uses=5
-        ).code
-
-    def _customer_coupon_record(self) -> Any:
-        contact = Contact.objects.get(pk=self["contact"])
-        return coupon_issue(actor=self.admin, kind="percent", value=5, contact=contact)
-
-    def _customer_coupon(self) -> int:
-        return self["customer_coupon_record"].pk
-
-    def _customer_coupon_code(self) -> str:
-        return self["customer_coupon_record"].code
-
-    def _lost_reason(self) -> int:
-        return LostReason.objects.first().pk
-
-    def _discard(self) -> Any:
-        return DisqualifyReason.objects.filter(is_active=True).first()
-
-    def _discard_reason(self) -> int:
-        return self["discard"].pk
-
-    def _discard_reason_name(self) -> str:
-        return self["discard"].name
-
-    def _campaign(self) -> int:
-        return Campaign.objects.create(name=f"Fair {self['serial']}").pk
-
-    def _pipeline(self) -> int:
-        return Pipeline.objects.get(is_default=True).pk
-
-    def _stage(self) -> int:
-        return Stage.objects.filter(pipeline_id=self["pipeline"]).order_by("position")[1].pk
-
-    def _spare_stage(self) -> int:
-        pipeline = Pipeline.objects.get(pk=self["pipeline"])
-        return stage_create(actor=self.admin, pipeline=pipeline, name=f"Spare {self['serial']}").pk
-
-    def _activity(self) -> int:
-        return activity_schedule(
-            actor=self.outsider_user, owner=self.outsider_user, kind=ActivityKind.CALL,
-            subject="Call Olaf", starts_at=timezone.now() + dt.timedelta(days=1),
-            deal=Deal.objects.get(pk=self["deal"]), send_invites=False,
-        ).pk  # fmt: skip
-
-    def _source(self) -> int:
-        return Source.objects.first().pk
-
-    def _product(self) -> Product:
-        return product_create(
-            actor=self.admin, name="Website build", unit_price=Decimal("4000"), currency="EUR"
-        )
-
-    def _product_id(self) -> int:
-        return self["product"].pk
-
-    def _deal(self) -> int:
-        return DealFactory(owner=self.outsider_user, contact_id=self["contact"]).pk
-
-    def _proposal(self) -> int:
-        """The outsider's proposal, sent (so it has a PDF)."""
-        proposal = proposal_create(actor=self.outsider_user, deal=Deal.objects.get(pk=self["deal"]))
-        proposal_lines_set(
-            actor=self.outsider_user, proposal=proposal, lines=[LineIn(product=self["product"])]
-        )
-        proposal_send(actor=self.outsider_user, proposal=proposal)
-        return proposal.pk
-
-    def _proposal_version(self) -> int:
-        return Proposal.objects.get(pk=self["proposal"]).version
-
-    def _survey(self) -> int:
-        return survey_save(
-            actor=self.admin, name="NPS", kind="nps", question="Recommend us?", comment_label="",
-            questions=[], email_subject="How did we do?", email_body="Please tell us.",
-        ).pk  # fmt: skip
-
-    def _survey_response(self) -> int:
-        contact = Contact.objects.get(pk=self["contact"])
-        deal = Deal.objects.get(pk=self["deal"])
-        survey = Survey.objects.get(pk=self["survey"])
-        invite = survey_invite_send(actor=None, survey=survey, contact=contact, deal=deal)
-        return survey_answer(invite=invite, score=9, comment="").pk
-
-
 @pytest.fixture
 def records(outsider, admin) -> Records:
     return Records(outsider, admin)
-
-
-def _fill(value: Any, records: Records) -> Any:
-    """Put the records' ids into a rule's url, query or body ("{contact}" → 17)."""
-    if isinstance(value, dict):
-        return {k: _fill(v, records) for k, v in value.items()}
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return records[value[1:-1]]
-    if isinstance(value, str):
-        return value.format_map(records)
-    return value
 
 
 def _call(client: Any, method: str, url: str, body: Any, query: dict[str, Any]) -> Any:
@@ -433,15 +270,15 @@ def test_who_gets_what(method, path, records, rep, manager, admin, outsider, cli
         pytest.fail(f"no rule for {method} {path}")
     if isinstance(rule, Owned) and rule.listed:
         records[rule.listed]  # made before the calls, so a list could show it
-    url = V1 + _fill(rule.url, records)
-    body = _fill(getattr(rule, "body", None), records)
-    query = _fill(getattr(rule, "query", {}), records)
+    url = V1 + fill(rule.url, records)
+    body = fill(getattr(rule, "body", None), records)
+    query = fill(getattr(rule, "query", {}), records)
     assert _call(client, method, url, body, query).status_code == 401, "no token: 401"
     users = {"rep": rep, "manager": manager, "admin": admin}
     for serial, role in enumerate(ROLES):  # the admin last: a write may change or trash the record
         if isinstance(rule, Roles):  # each role its own records: a manager's delete was allowed
             fresh = Records(outsider, admin, serial + 1)
-            url, body = V1 + _fill(rule.url, fresh), _fill(rule.body, fresh)
+            url, body = V1 + fill(rule.url, fresh), fill(rule.body, fresh)
         response = _call(ApiClient(users[role]), method, url, body, query)
         status = response.status_code
         assert status < 500, (role, response.content)

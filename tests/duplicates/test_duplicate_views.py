@@ -142,7 +142,7 @@ def test_posts_need_the_csrf_token(rep, jon, john):
 
 def test_scan_button_for_managers_not_reps(manager_client, rep_client, rep, jon, john):
     assert "Scan now" not in rep_client.get(LIST).content.decode()
-    rep_client.post(reverse("duplicates:scan"))
+    assert rep_client.post(reverse("duplicates:scan")).status_code == 403
     assert not DuplicatePair.objects.exists() and not DuplicateScan.objects.exists()
     assert "Scan now" in manager_client.get(LIST).content.decode()
     response = manager_client.post(reverse("duplicates:scan"), follow=True)

@@ -106,8 +106,11 @@ class Command(BaseCommand):
         if options["failed_csv"] and batch.failed_count and not batch.dry_run:
             import csv
 
+            from closeloop.core.export import neutralise_row
+
             with options["failed_csv"].open("w", newline="", encoding="utf-8-sig") as handle:
-                csv.writer(handle).writerows(import_failed_rows(batch=batch))
+                rows = import_failed_rows(batch=batch)
+                csv.writer(handle).writerows(neutralise_row(row) for row in rows)
             self.stdout.write(f"Failed rows written to {options['failed_csv']}.")
         if batch.state == ImportState.FAILED:
             raise CommandError(batch.error)
