@@ -69,3 +69,16 @@ def audit_log(*, user: Any, filters: AuditFilters) -> QuerySet[AuditEntry]:
             condition |= Q(object_id=int(text))
         qs = qs.filter(condition)
     return qs
+
+
+def audit_since(*, obj: models.Model, version: int) -> list[AuditEntry]:
+    """A versioned record's entries written after `version`, oldest first: what a stale edit
+    missed. Entries of writes that carried no version are left out."""
+    content_type = ContentType.objects.get_for_model(obj, for_concrete_model=True)
+    return list(
+        AuditEntry.objects.filter(
+            content_type=content_type, object_id=obj.pk, record_version__gt=version
+        )
+        .select_related("actor", "content_type")
+        .order_by("created_at", "pk")[:HISTORY_LIMIT]
+    )

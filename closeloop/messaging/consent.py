@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
+from closeloop.core.audit import audit_changed, audit_snapshot
 from closeloop.core.exceptions import DomainError
 from closeloop.people.models import Contact
 
@@ -66,10 +67,22 @@ def marketing_consent_set(
     if not source:
         raise DomainError("Say how the consent was given or withdrawn.", field="source")
     now = timezone.now()
+    stored = Contact.with_trashed.select_for_update(of=("self",)).get(pk=contact.pk)
+    before = audit_snapshot(stored)
     contact.marketing_consent = granted
     contact.consent_at = now
     contact.consent_method = source[:200]
-    contact.save(update_fields=["marketing_consent", "consent_at", "consent_method", "updated_at"])
+    contact.version = stored.version + 1
+    contact.save(
+        update_fields=[
+            "marketing_consent",
+            "consent_at",
+            "consent_method",
+            "version",
+            "updated_at",
+        ]
+    )
+    audit_changed(actor=actor, obj=contact, before=before)
     address = email_key(email) or email_key(_primary_email(contact))
     ConsentChange.objects.create(
         contact=contact,
