@@ -150,7 +150,7 @@ class AuditEntry(models.Model):
 
 def audit_value_shown(value: object) -> str:
     """A logged value in words: a record by its label, nothing as a dash, lists joined."""
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -31,7 +31,8 @@ COUNTS = ("rows_read", "created_count", "updated_count", "skipped_count", "faile
 
 
 def import_ref(batch: ImportBatch) -> dict[str, Any]:
-    """How an entry names the import a change came from."""
+    """How an entry names the import a change came from (as a record's history names the
+    import that created it, closeloop.core.selectors)."""
     return {"id": batch.pk, "label": f"{batch} (import #{batch.pk})"}
 
 
