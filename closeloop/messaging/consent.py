@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
-from closeloop.core.audit import audit_changed, audit_snapshot
 from closeloop.core.exceptions import DomainError
 from closeloop.people.models import Contact
+from closeloop.people.services import contact_consent_set
 
 from .choices import SuppressionReason
 from .models import ConsentChange, Suppression
@@ -98,22 +98,7 @@ def marketing_consent_set(
     if not source:
         raise DomainError("Say how the consent was given or withdrawn.", field="source")
     now = timezone.now()
-    stored = Contact.with_trashed.select_for_update(of=("self",)).get(pk=contact.pk)
-    before = audit_snapshot(stored)
-    contact.marketing_consent = granted
-    contact.consent_at = now
-    contact.consent_method = source[:200]
-    contact.version = stored.version + 1
-    contact.save(
-        update_fields=[
-            "marketing_consent",
-            "consent_at",
-            "consent_method",
-            "version",
-            "updated_at",
-        ]
-    )
-    audit_changed(actor=actor, obj=contact, before=before)
+    contact_consent_set(actor=actor, contact=contact, granted=granted, at=now, method=source)
     address = email_key(email) or email_key(_primary_email(contact))
     ConsentChange.objects.create(
         contact=contact,

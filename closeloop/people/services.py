@@ -383,6 +383,24 @@ def contact_update(
 
 
 @transaction.atomic
+def contact_consent_set(
+    *, actor: Any, contact: Contact, granted: bool, at: Any, method: str
+) -> Contact:
+    """Set a contact's marketing-consent flag with when and how it was given or withdrawn (the
+    caller keeps its record of proof): a write like any other, with a version and a log entry."""
+    stored = Contact.with_trashed.select_for_update(of=("self",)).get(pk=contact.pk)
+    before = audit_snapshot(stored)
+    contact.marketing_consent = granted
+    contact.consent_at = at
+    contact.consent_method = method[:200]
+    contact.version = stored.version + 1
+    fields = ["marketing_consent", "consent_at", "consent_method", "version", "updated_at"]
+    contact.save(update_fields=fields)
+    audit_changed(actor=actor, obj=contact, before=before)
+    return contact
+
+
+@transaction.atomic
 def contact_trash(*, actor: Any, contact: Contact) -> Contact:
     """Put a contact in the trash, restorable until purged."""
     return _trash(lock_visible(Contact, contact.pk, actor), actor)

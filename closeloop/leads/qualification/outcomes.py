@@ -21,7 +21,13 @@ from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.integrations.services import lead_event_emit
 from closeloop.people.models import Contact, Organization
 from closeloop.people.selectors import contact_queryset, organization_queryset
-from closeloop.people.services import EmailInput, PhoneInput, contact_create, organization_create
+from closeloop.people.services import (
+    EmailInput,
+    PhoneInput,
+    contact_consent_set,
+    contact_create,
+    organization_create,
+)
 from closeloop.pipeline.models import Deal, Pipeline, Stage
 
 from ..choices import FREE_MAIL_DOMAINS, OPEN_LEAD_STATUSES, LeadStatus
@@ -262,21 +268,13 @@ def lead_qualify(
     referral_link_deal(deal=deal)
     deal_facts_refresh(deal_ids=[deal.pk])
     if person is not None and current.marketing_consent and not person.marketing_consent:
-        person_before = audit_snapshot(person)
-        person.marketing_consent = True
-        person.consent_at = current.consent_at or timezone.now()
-        person.consent_method = current.consent_method or f"lead #{current.pk}"
-        person.version += 1
-        person.save(
-            update_fields=[
-                "marketing_consent",
-                "consent_at",
-                "consent_method",
-                "version",
-                "updated_at",
-            ]
+        contact_consent_set(
+            actor=actor,
+            contact=person,
+            granted=True,
+            at=current.consent_at or timezone.now(),
+            method=current.consent_method or f"lead #{current.pk}",
         )
-        audit_changed(actor=actor, obj=person, before=person_before)
     summary = scorecard_summary(current)
     body = summary + (f"\n\nNotes from the lead:\n{current.notes}" if current.notes else "")
     if override_reason:
