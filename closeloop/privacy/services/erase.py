@@ -9,7 +9,7 @@ Two degrees of it:
   text outright;
 - records that only mention them (a note on their deal, a deal's title, a proposal they were
   sent, a notification, a webhook's stored payload, the log's entries) have each occurrence of
-  their name, addresses and numbers replaced with "(erased)".
+  their full name, addresses and numbers replaced with "(erased)".
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
+from django.urls import reverse
 
 from closeloop.accounts.actors import require_admin
 from closeloop.activities.models import Notification
@@ -110,16 +111,20 @@ class Scrubber:
         return condition
 
 
+def _full_names(first: str, last: str) -> set[str]:
+    # a first or last name alone is no needle: "Will", "Baker" or "Rose" are words too, and
+    # the texts about the person (where they are called "Lena") are emptied anyway
+    if not (first.strip() and last.strip()):
+        return set()
+    first, last = first.strip(), last.strip()
+    return {f"{first} {last}", f"{last} {first}", f"{last}, {first}"}
+
+
 def _needles(contact: Contact, footprint: Footprint) -> list[str]:
-    names = {contact.full_name, f"{contact.last_name} {contact.first_name}"}
-    names |= {contact.first_name, contact.last_name}
+    names = _full_names(contact.first_name, contact.last_name)
     for lead in footprint.leads:
-        names |= {f"{lead.first_name} {lead.last_name}", lead.first_name, lead.last_name}
-    return sorted(
-        {n.strip() for n in names if n and n.strip() != "(no name)"}
-        | set(footprint.emails)
-        | set(footprint.phones)
-    )
+        names |= _full_names(lead.first_name, lead.last_name)
+    return sorted(names | set(footprint.emails) | set(footprint.phones))
 
 
 def _save(obj: models.Model, names: list[str], *, versioned: bool = False) -> None:
@@ -286,7 +291,13 @@ def _erase_mentions(footprint: Footprint, scrub: Scrubber) -> None:
     rows an import kept, and the audit log's entries on their records."""
     for deal in footprint.deals:
         _save(deal, scrub.fields(deal, ["title", "lost_note"]), versioned=True)
-    for note in Notification.objects.filter(scrub.search("title") | scrub.search("body")):
+    # a notification pointing at one of their records is about them (it may quote what they
+    # wrote, by first name); others may mention them
+    about = Notification.objects.filter(url__in=_record_urls(footprint))
+    for note in about:
+        _save(note, _blank(note, {"title": scrub.text(note.title), "body": ""}))
+    mentioning_notes = Notification.objects.filter(scrub.search("title") | scrub.search("body"))
+    for note in mentioning_notes.exclude(pk__in=about.values("pk")):
         _save(note, scrub.fields(note, ["title", "body"]))
     events = WebhookEvent.objects.annotate(text=Cast("payload", TextField()))
     for event in events.filter(scrub.search()):
@@ -305,6 +316,20 @@ def _erase_mentions(footprint: Footprint, scrub: Scrubber) -> None:
         _save(entry, _scrub_entry(entry, footprint, scrub))
     for entry in mentioning:  # read after the loop above: what it left that names them
         _save(entry, _scrub_entry(entry, footprint, scrub))
+
+
+def _record_urls(footprint: Footprint) -> list[str]:
+    urls = [reverse("people:contact_detail", args=[footprint.contact.pk])]
+    urls += [reverse("leads:lead_detail", args=[pk]) for pk in footprint.lead_ids]
+    urls += [
+        reverse("pipeline:deal_detail", args=[pk])
+        for pk in footprint.deals.values_list("pk", flat=True)
+    ]
+    urls += [
+        reverse("proposals:detail", args=[pk])
+        for pk in footprint.proposals.values_list("pk", flat=True)
+    ]
+    return urls
 
 
 def _scrub_entry(entry: AuditEntry, footprint: Footprint, scrub: Scrubber) -> list[str]:
