@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from closeloop.core.models import AuditEntry
 from closeloop.leads.merge import contact_merge, lead_merge
-from closeloop.leads.models import DisqualifyReason, ImportBatch, Lead
+from closeloop.leads.models import DisqualifyReason, Lead
 from closeloop.leads.qualification import lead_disqualify, lead_nurture, lead_qualify, lead_reopen
 from closeloop.leads.services import LeadInput, lead_create
 from closeloop.people.services import EmailInput, PhoneInput, contact_create, contact_update
@@ -132,30 +132,16 @@ def test_a_merge_is_logged_on_both_sides(admin: Any, admin_client_: Client) -> N
     assert merged.changes["merged_from"][1]["id"] == second.pk
 
 
-def _import(admin: Any, tmp_path: Any, text: str, *, mode: str = "upsert") -> ImportBatch:
-    from closeloop.leads.imports.services import import_configure, import_run, import_start
-
-    path = tmp_path / "people.csv"
-    path.write_text(text)
-    with path.open("rb") as stream:
-        batch = import_start(actor=admin, kind="leads", stream=stream, file_name="people.csv")
-    batch = import_configure(
-        actor=admin,
-        batch=batch,
-        mapping={"email": "email", "first_name": "first_name"},
-        mode=mode,
-        match_on="email",
-    )
-    return import_run(actor=admin, batch=batch)
-
-
 def test_an_import_leaves_one_entry_with_counts_and_marks_its_records(
-    admin: Any, admin_client_: Client, tmp_path: Any
+    admin: Any, admin_client_: Client, run_import: Any
 ) -> None:
     known = lead_create(actor=admin, data=LeadInput(first_name="Old", email="old@x.example")).lead
     assert known is not None
-    batch = _import(
-        admin, tmp_path, "email,first_name\nold@x.example,Olga\nnew@x.example,Nina\nbad,Bad\n"
+    batch = run_import(
+        "email,first_name\nold@x.example,Olga\nnew@x.example,Nina\nbad,Bad\n",
+        name="people.csv",
+        mode="upsert",
+        match_on="email",
     )
     entry = AuditEntry.objects.get(action="import", content_type__model="importbatch")
     assert entry.object_id == batch.pk and entry.actor == admin

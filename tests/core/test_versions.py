@@ -144,24 +144,11 @@ def test_a_stale_service_call_is_refused_naming_the_change_and_writes_nothing(
 
 
 def test_a_lead_import_update_takes_the_version_up_and_marks_the_entry(
-    admin: Any, tmp_path: Any
+    admin: Any, run_import: Any
 ) -> None:
-    from closeloop.leads.imports.services import import_configure, import_run, import_start
-
     lead = _lead(admin, owner=admin)
     seen = _version(Lead, lead.pk)
-    path = tmp_path / "leads.csv"
-    path.write_text("email,job_title\nada@x.example,CTO\n")
-    with path.open("rb") as stream:
-        batch = import_start(actor=admin, kind="leads", stream=stream, file_name="leads.csv")
-    batch = import_configure(
-        actor=admin,
-        batch=batch,
-        mapping={"email": "email", "job_title": "job_title"},
-        mode="update",
-        match_on="email",
-    )
-    import_run(actor=admin, batch=batch)
+    batch = run_import("email,job_title\nada@x.example,CTO\n", mode="update", match_on="email")
     assert _version(Lead, lead.pk) == seen + 1
     entry = AuditEntry.objects.filter(object_id=lead.pk, action="update").latest("pk")
     assert entry.changes["job_title"] == ["", "CTO"]
