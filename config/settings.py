@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "closeloop.analytics",
     "closeloop.aftersales",
     "closeloop.integrations",
+    "closeloop.privacy",
     "closeloop.api",
     "ninja",  # the API docs page serves Swagger UI from our static files, not a CDN (CSP)
 ]

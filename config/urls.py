@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("closeloop.accounts.urls")),
     path("settings/", include("closeloop.core.settings_urls")),
     path("people/", include("closeloop.people.urls")),
+    path("privacy/", include("closeloop.privacy.urls")),
     path("deals/", include("closeloop.pipeline.urls")),
     path("proposals/", include("closeloop.proposals.urls")),
     path("leads/", include("closeloop.leads.urls")),

@@ -131,7 +131,8 @@ def referral_record_for_lead(*, lead: Lead | None, token: str) -> Referral | Non
         return None
     referral = Referral.objects.create(referrer=referrer, lead=lead)
     lead.source = referral_source()
-    lead.save(update_fields=["source", "updated_at"])
+    lead.version += 1
+    lead.save(update_fields=["source", "version", "updated_at"])
     activity_create(
         actor=None,
         subject=f"Referred a new lead: {lead}",

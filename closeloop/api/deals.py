@@ -41,7 +41,7 @@ from closeloop.pipeline.services import (
 from closeloop.pipeline.services.deals import MAX_VALUE
 
 from .errors import ERRORS, WRITE_ERRORS, field_error, fields_renamed, not_found
-from .ids import PathId, RecordId
+from .ids import ExpectedVersion, PathId, RecordId
 from .lists import ListQuery, Page, json_page, page_of
 from .people.shared import filters_of, owner_pick
 
@@ -192,9 +192,7 @@ class DealPatch(Schema):
     """Only the fields sent change; `null` clears an organization, contact, date, source or
     campaign. The stage and status change through the actions (move, win, lose, reopen)."""
 
-    expected_version: int | None = Field(
-        None, ge=1, le=2**31 - 1, description="the `version` you read; another one answers 409"
-    )
+    expected_version: ExpectedVersion = None
     title: str | None = Field(None, min_length=1, max_length=200)
     owner_id: RecordId | None = None
     organization_id: RecordId | None = None
@@ -207,9 +205,7 @@ class DealPatch(Schema):
 
 
 class VersionIn(Schema):
-    expected_version: int | None = Field(
-        None, ge=1, le=2**31 - 1, description="the `version` you read; another one answers 409"
-    )
+    expected_version: ExpectedVersion = None
 
 
 class MoveIn(VersionIn):

@@ -17,3 +17,10 @@ MAX_ID = 2**63 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # the id in a route's path (`def read(request, deal_id: PathId)`)
 PathId = Annotated[int, functions.Path(..., ge=1, le=MAX_ID)]
+
+# the `version` of a record a change was based on: another one stored answers 409
+# (`expected_version: ExpectedVersion = None`)
+ExpectedVersion = Annotated[
+    int | None,
+    Field(ge=1, le=2**31 - 1, description="the `version` you read; another one answers 409"),
+]

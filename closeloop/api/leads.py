@@ -22,7 +22,7 @@ from closeloop.pipeline.models import Pipeline, Stage
 from closeloop.pipeline.selectors import pipeline_default
 
 from .errors import ERRORS, WRITE_ERRORS, field_error, not_found
-from .ids import PathId, RecordId
+from .ids import ExpectedVersion, PathId, RecordId
 from .lists import ListQuery, Page, page_of
 
 router = Router(tags=["leads"])
@@ -88,6 +88,9 @@ class LeadOut(Schema):
     consent_at: dt.datetime | None
     consent_method: str
     external_id: str
+    version: int = Field(
+        ..., description="send it back as `expected_version` to refuse stale writes"
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     likely_duplicates: list[str] = []
@@ -148,6 +151,7 @@ class LeadListQuery(ListQuery):
 class LeadPatch(Schema):
     """Only the fields sent change; the rest keep their values."""
 
+    expected_version: ExpectedVersion = None
     first_name: str | None = Field(None, max_length=100)
     last_name: str | None = Field(None, max_length=100)
     email: EmailStr | None = None
@@ -207,7 +211,9 @@ def read_lead(request: HttpRequest, lead_id: PathId) -> Lead:
 
 @router.patch("/{lead_id}", response={200: LeadOut, **WRITE_ERRORS}, summary="Change a lead")
 def update_lead(request: HttpRequest, lead_id: PathId, payload: LeadPatch) -> Lead:
-    """Change the fields sent, with the same checks as the lead's page (duplicates answer 409)."""
+    """Change the fields sent, with the same checks as the lead's page (duplicates answer 409).
+    With `expected_version`, a lead changed since that version answers 409 naming the change,
+    and nothing is written."""
     lead = _visible_lead(request, lead_id)
     sent = payload.dict(exclude_unset=True)
     values = {name: getattr(lead, name) for name in LEAD_EDITABLE}
@@ -220,7 +226,12 @@ def update_lead(request: HttpRequest, lead_id: PathId, payload: LeadPatch) -> Le
         values["campaign"] = _campaign(sent["campaign_id"])
     if sent.get("owner_email") is not None:
         values["owner"] = _owner(sent["owner_email"])
-    lead_update(actor=request.user, lead=lead, data=LeadInput(**values))
+    lead_update(
+        actor=request.user,
+        lead=lead,
+        data=LeadInput(**values),
+        expected_version=payload.expected_version,
+    )
     return _visible_lead(request, lead_id)
 
 

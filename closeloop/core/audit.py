@@ -122,6 +122,18 @@ def _actor_of(actor: Any) -> Any:
     return acting_user(actor)
 
 
+def _version_of(obj: models.Model) -> int | None:
+    version = getattr(obj, "version", None)
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def _actor_label(user: Any, actor: Any) -> str:
+    # someone without an account (a customer answering a proposal) is named by the caller
+    if user is not None:
+        return str(user)[:200]
+    return actor[:200] if isinstance(actor, str) else ""
+
+
 def _entry(
     *, actor: Any, obj: models.Model, action: str, changes: dict[str, list[Any]]
 ) -> AuditEntry:
@@ -131,26 +143,52 @@ def _entry(
         object_id=obj.pk,
         object_label=str(obj)[:200],
         actor=user,
-        actor_label=str(user)[:200] if user is not None else "",
+        actor_label=_actor_label(user, actor),
         action=action,
         changes=changes,
+        record_version=_version_of(obj),
     )
 
 
-def audit_created(*, actor: Any, obj: models.Model) -> AuditEntry:
-    """Log a new record with every field that has a value (None → value)."""
+def audit_record(
+    *, actor: Any, obj: models.Model, action: str, changes: dict[str, list[Any]] | None = None
+) -> AuditEntry:
+    """Log a write that is not a plain field change (a merge, an import, an erasure); `changes`
+    are {name: [before, after]} as the writer describes them, JSON-safe."""
+    return _entry(actor=actor, obj=obj, action=action, changes=json_safe(changes or {}))
+
+
+def audit_created(
+    *, actor: Any, obj: models.Model, extra: dict[str, Any] | None = None
+) -> AuditEntry:
+    """Log a new record with every field that has a value (None → value); `extra` adds values
+    of what is not a field of the record ({name: value}, as audit_changed's)."""
     empty = {name: None for name in audit_snapshot(obj)}
     changes = {
         name: change
         for name, change in audit_diff(obj, empty).items()
         if change[1] not in ("", None, [], {})
     }
+    for name, value in (extra or {}).items():
+        if value not in ("", None, [], {}):
+            changes[name] = [None, json_safe(value)]
     return _entry(actor=actor, obj=obj, action=AuditAction.CREATE, changes=changes)
 
 
-def audit_changed(*, actor: Any, obj: models.Model, before: dict[str, Any]) -> AuditEntry | None:
-    """Log what changed since `before` (an audit_snapshot); nothing when nothing did."""
+def audit_changed(
+    *,
+    actor: Any,
+    obj: models.Model,
+    before: dict[str, Any],
+    extra: dict[str, list[Any]] | None = None,
+) -> AuditEntry | None:
+    """Log what changed since `before` (an audit_snapshot); nothing when nothing did. `extra`
+    adds changes of what is not a field of the record (a contact's emails, a proposal's lines)
+    as {name: [before, after]}; pairs that are equal are left out."""
     changes = audit_diff(obj, before)
+    for name, (old, new) in (extra or {}).items():
+        if old != new:
+            changes[name] = [json_safe(old), json_safe(new)]
     if not changes:
         return None
     return _entry(actor=actor, obj=obj, action=AuditAction.UPDATE, changes=changes)
@@ -188,9 +226,10 @@ def audit_bulk(
                 object_id=obj.pk,
                 object_label=str(obj)[:200],
                 actor=user,
-                actor_label=str(user)[:200] if user is not None else "",
+                actor_label=_actor_label(user, actor),
                 action=action,
                 changes=changes(obj) if changes is not None else {},
+                record_version=_version_of(obj),
             )
         )
     return AuditEntry.objects.bulk_create(rows)

@@ -27,6 +27,7 @@ RECORD_URLS = {
     "deal": "pipeline:deal_detail",
     "proposal": "proposals:detail",
     "user": "settings:user_edit",
+    "importbatch": "imports:detail",
 }
 
 

@@ -19,6 +19,7 @@ commands:
   backup       write the database and the uploaded files into one archive [--to FILE]
   restore      put an archive back into an empty install: restore FILE [--force]
   copy_to_postgres  copy a SQLite install's data into PostgreSQL: --to postgres://…
+  gdpr_export  everything stored about one contact as a zip: gdpr_export CONTACT_ID [--to FILE]
   help         this text; `closeloop help COMMAND` for a command's options
 
 Any other Django management command works too (e.g. `closeloop check`).

@@ -86,6 +86,10 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", "moved to the trash"
     RESTORE = "restore", "restored"
     PURGE = "purge", "deleted for good"
+    MERGE = "merge", "merged"
+    IMPORT = "import", "imported"
+    EXPORT = "export", "exported (personal data)"
+    ERASE = "erase", "erased (personal data)"
 
 
 class AuditEntry(models.Model):
@@ -106,6 +110,9 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=10, choices=AuditAction.choices)
     changes = models.JSONField(default=dict, blank=True)
+    # the record's version after this write (records that carry one): a stale edit finds the
+    # entries written since the version it was based on, to show who changed what
+    record_version = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -135,17 +142,20 @@ class AuditEntry(models.Model):
                 label = str(fields[name].verbose_name)
             pair = pair if isinstance(pair, list) and len(pair) == 2 else [None, pair]
             before, after = pair
-            rows.append((label[:1].upper() + label[1:], _shown(before), _shown(after)))
+            rows.append(
+                (label[:1].upper() + label[1:], audit_value_shown(before), audit_value_shown(after))
+            )
         return rows
 
 
-def _shown(value: object) -> str:
-    if value is None or value == "":
+def audit_value_shown(value: object) -> str:
+    """A logged value in words: a record by its label, nothing as a dash, lists joined."""
+    if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict) and "label" in value:
         return str(value["label"])
     if isinstance(value, list):
-        return ", ".join(_shown(v) for v in value)
+        return ", ".join(audit_value_shown(v) for v in value)
     return str(value)

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from .models import AuditEntry
+from .models import AuditAction, AuditEntry
 
 HISTORY_LIMIT = 100
 
@@ -23,18 +23,42 @@ AUDITED_TYPES = (
     ("proposal", "proposals", "proposal", "Proposals"),
     ("coupon", "aftersales", "coupon", "Coupons"),
     ("user", "accounts", "user", "Users"),
+    ("import", "leads", "importbatch", "Imports"),
     ("workspace", "accounts", "workspacesettings", "Workspace settings"),
 )
 
 
 def audit_history(*, obj: models.Model, limit: int = HISTORY_LIMIT) -> list[AuditEntry]:
     """A record's entries, newest first; the caller has already checked the user may see it.
-    Two queries however many entries (the actor comes along, the content type is cached)."""
+    Two queries however many entries (the actor comes along, the content type is cached).
+
+    A record an import created has no entry of its own (a big import would write a million);
+    it names its import batch, shown here as the record's first entry."""
     content_type = ContentType.objects.get_for_model(obj, for_concrete_model=True)
-    return list(
+    entries = list(
         AuditEntry.objects.filter(content_type=content_type, object_id=obj.pk)
         .select_related("actor", "content_type")
         .order_by("-created_at", "-pk")[:limit]
+    )
+    if getattr(obj, "import_batch_id", None) and not any(
+        entry.action == AuditAction.CREATE for entry in entries
+    ):
+        entries.append(_imported_entry(obj, content_type))
+    return entries
+
+
+def _imported_entry(obj: Any, content_type: ContentType) -> AuditEntry:
+    batch = obj.import_batch
+    who = batch.created_by
+    return AuditEntry(
+        content_type=content_type,
+        object_id=obj.pk,
+        object_label=str(obj)[:200],
+        actor=who,
+        actor_label=str(who or ""),
+        action=AuditAction.IMPORT,
+        changes={"import": [None, {"id": batch.pk, "label": f"{batch} (import #{batch.pk})"}]},
+        created_at=batch.created_at,
     )
 
 
@@ -69,3 +93,16 @@ def audit_log(*, user: Any, filters: AuditFilters) -> QuerySet[AuditEntry]:
             condition |= Q(object_id=int(text))
         qs = qs.filter(condition)
     return qs
+
+
+def audit_since(*, obj: models.Model, version: int) -> list[AuditEntry]:
+    """A versioned record's entries written after `version`, oldest first: what a stale edit
+    missed. Entries of writes that carried no version are left out."""
+    content_type = ContentType.objects.get_for_model(obj, for_concrete_model=True)
+    return list(
+        AuditEntry.objects.filter(
+            content_type=content_type, object_id=obj.pk, record_version__gt=version
+        )
+        .select_related("actor", "content_type")
+        .order_by("created_at", "pk")[:HISTORY_LIMIT]
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -164,7 +164,7 @@ def leads_assign_auto_bulk(lead_ids: Iterable[int]) -> int:
         )
     for owner_id, owned in assigned.items():
         Lead.objects.filter(pk__in=[lead.pk for lead in owned]).update(
-            owner_id=owner_id, updated_at=now
+            owner_id=owner_id, updated_at=now, version=F("version") + 1
         )
     Activity.objects.bulk_create(activities)
     for rule in rules:
@@ -205,7 +205,9 @@ def lead_assign_auto(*, lead: Lead) -> User | None:
     if lead.owner_id is not None:
         return lead.owner
     leads_assign_auto_bulk([lead.pk])
-    owner_id = Lead.objects.filter(pk=lead.pk).values_list("owner_id", flat=True).first()
+    owner_id, lead.version = (
+        Lead.objects.filter(pk=lead.pk).values_list("owner_id", "version").get()
+    )
     if owner_id is not None:
         lead.owner = User.objects.get(pk=owner_id)
     return lead.owner

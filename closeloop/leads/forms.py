@@ -111,11 +111,17 @@ class LeadForm(DomainErrorFormMixin, forms.Form):
         error_messages={"max_length": f"Notes can be at most {MAX_NOTES:,} characters long."},
     )
     external_id = _text("external_id", "External id", help_text="The lead's id in another system")
+    # the version the form was opened at: a save based on an older one is refused
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, instance: Lead | None = None, **kwargs: Any) -> None:
         if instance is not None:
-            kwargs.setdefault("initial", {name: getattr(instance, name) for name in LEAD_EDITABLE})
+            kwargs.setdefault(
+                "initial",
+                {name: getattr(instance, name) for name in (*LEAD_EDITABLE, "version")},
+            )
         super().__init__(*args, **kwargs)
+        self.fields["version"].required = instance is not None
         self.fields["owner"].queryset = _owner_choices(user, instance.owner if instance else None)
         if instance is None:
             self.fields["owner"].initial = user.pk

@@ -16,10 +16,13 @@ from django.utils import timezone
 from closeloop.accounts.actors import acting_user
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
+from closeloop.core.audit import audit_diff, audit_record, audit_snapshot
 from closeloop.core.exceptions import DomainError
+from closeloop.core.models import AuditAction
 from closeloop.integrations.payloads import contact_merge_data
 from closeloop.integrations.services import webhook_event_emit
 from closeloop.people.models import Contact, ContactEmail, ContactPhone
+from closeloop.people.services import contact_email_texts, contact_phone_texts
 from closeloop.pipeline.models import Deal
 
 from .choices import DuplicateState
@@ -134,7 +137,38 @@ def _record(*, actor: Any, winner: Any, loser: Any, taken: list[str], moved: str
 def _trash(loser: Any, actor: Any, now: Any) -> None:
     loser.deleted_at = now
     loser.deleted_by = acting_user(actor)
-    loser.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    loser.version += 1
+    loser.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
+
+
+def _ref(record: Any) -> dict[str, Any]:
+    return {"id": record.pk, "label": str(record)}
+
+
+def _audit_merge(
+    *,
+    actor: Any,
+    winner: Any,
+    loser: Any,
+    before: dict[str, Any],
+    moved: str,
+    extra: dict[str, list[Any]] | None = None,
+) -> None:
+    """One entry on each side: the winner's says what it took and from whom, the loser's where
+    it went (it is in the trash from then on)."""
+    changes: dict[str, list[Any]] = dict(audit_diff(winner, before))
+    for name, (old, new) in (extra or {}).items():
+        if old != new:
+            changes[name] = [old, new]
+    changes["merged_from"] = [None, _ref(loser)]
+    changes["moved_here"] = [None, moved]
+    audit_record(actor=actor, obj=winner, action=AuditAction.MERGE, changes=changes)
+    audit_record(
+        actor=actor,
+        obj=loser,
+        action=AuditAction.MERGE,
+        changes={"merged_into": [None, _ref(winner)]},
+    )
 
 
 def _count(n: int, noun: str, plural: str = "") -> str:
@@ -145,9 +179,11 @@ def _count(n: int, noun: str, plural: str = "") -> str:
 def lead_merge(*, actor: Any, winner: Lead, loser: Lead, choices: dict[str, str]) -> Lead:
     """Merge two leads the actor sees into `winner`; the loser's timeline moves, it is trashed."""
     winner, loser = _lock_both(Lead, winner, loser, actor)
+    before = audit_snapshot(winner)
     taken = _take_chosen(winner, loser, choices, LEAD_MERGE_FIELDS)
     taken += _inherit(winner, loser, ("campaign", "source", "import_batch"))
     now = timezone.now()
+    winner.version += 1
     winner.save()
     activities = Activity.objects.filter(lead=loser).update(lead=winner)
     # Trashed deals move too, so restoring one never links it to the trashed loser.
@@ -161,6 +197,7 @@ def lead_merge(*, actor: Any, winner: Lead, loser: Lead, choices: dict[str, str]
     )
     _record(actor=actor, winner=winner, loser=loser, taken=taken, moved=moved)
     _trash(loser, actor, now)
+    _audit_merge(actor=actor, winner=winner, loser=loser, before=before, moved=moved)
     return winner
 
 
@@ -222,9 +259,12 @@ def contact_merge(
 ) -> Contact:
     """Merge two contacts the actor sees; deals, timeline, emails and phones move to `winner`."""
     winner, loser = _lock_both(Contact, winner, loser, actor)
+    before = audit_snapshot(winner)
+    texts_before = {"emails": contact_email_texts(winner), "phones": contact_phone_texts(winner)}
     taken = _take_chosen(winner, loser, choices, CONTACT_MERGE_FIELDS)
     taken += _inherit(winner, loser, ("import_batch",))
     now = timezone.now()
+    winner.version += 1
     winner.save()
     emails, phones = _move_emails(winner, loser), _move_phones(winner, loser)
     # Trashed deals move too, so restoring one never brings back a link to the trashed loser.
@@ -246,6 +286,17 @@ def contact_merge(
     )
     _record(actor=actor, winner=winner, loser=loser, taken=taken, moved=moved)
     _trash(loser, actor, now)
+    _audit_merge(
+        actor=actor,
+        winner=winner,
+        loser=loser,
+        before=before,
+        moved=moved,
+        extra={
+            "emails": [texts_before["emails"], contact_email_texts(winner)],
+            "phones": [texts_before["phones"], contact_phone_texts(winner)],
+        },
+    )
     webhook_event_emit(
         name="contact.merged", payload=contact_merge_data(winner, loser), owners=[winner.owner_id]
     )

@@ -248,6 +248,9 @@ class Lead(TrashableModel):
         null=True, blank=True, help_text="when the last nurture period ended and it came back"
     )
     nurture_count = models.PositiveSmallIntegerField(default=0)
+    # grows with every write, so an edit based on a stale copy is refused
+    # (closeloop.core.versions)
+    version = models.PositiveIntegerField(default=1)
 
     # TrashableModel's fields, indexed only where set (in Meta): few leads are in the trash, and
     # a full index would take an entry for every live lead too (the trash lists and purges

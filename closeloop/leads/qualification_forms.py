@@ -39,6 +39,8 @@ class ScorecardItemForm(DomainErrorFormMixin, forms.Form):
     buy_by = forms.DateField(
         required=False, label="Buys by", widget=forms.DateInput(attrs={"type": "date"})
     )
+    # the lead's version the panel was shown at: a save over someone's newer answer is refused
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 def _first(qs: Any) -> Any:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from closeloop.accounts.choices import Role
 from closeloop.accounts.selectors import workspace_settings
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import DomainError, StaleEditError
 from closeloop.core.http import found_or_404
 
 from . import qualification as services
@@ -26,9 +26,9 @@ def _lead_or_404(request: HttpRequest, pk: int) -> Lead:
     return found_or_404(lead_get(user=request.user, pk=pk))
 
 
-def _item_form(row: services.ScorecardRow, data: Any = None) -> ScorecardItemForm:
+def _item_form(lead: Lead, row: services.ScorecardRow) -> ScorecardItemForm:
     item = row.item
-    initial: dict[str, Any] = {"status": row.status}
+    initial: dict[str, Any] = {"status": row.status, "version": lead.version}
     if item is not None:
         initial.update(
             note=item.note,
@@ -39,7 +39,7 @@ def _item_form(row: services.ScorecardRow, data: Any = None) -> ScorecardItemFor
             contact_is_decision_maker=item.contact_is_decision_maker,
             buy_by=item.buy_by,
         )
-    return ScorecardItemForm(data, prefix=f"c{row.criterion.pk}", initial=initial)
+    return ScorecardItemForm(prefix=f"c{row.criterion.pk}", initial=initial)
 
 
 def scorecard_context(
@@ -51,7 +51,7 @@ def scorecard_context(
     errors = errors or {}
     below = lead.score < threshold
     return {
-        "scorecard": [(row, errors.get(row.criterion.pk) or _item_form(row)) for row in rows],
+        "scorecard": [(row, errors.get(row.criterion.pk) or _item_form(lead, row)) for row in rows],
         "gaps": [row for row in rows if row.status != "yes"],
         "threshold": threshold,
         "below_threshold": below,
@@ -73,8 +73,20 @@ def lead_scorecard_save(request: HttpRequest, pk: int, criterion_pk: int) -> Htt
     errors: dict[int, ScorecardItemForm] = {}
     if form.is_valid():
         data = dict(form.cleaned_data)
+        version = data.pop("version")
         try:
-            services.scorecard_update(actor=request.user, lead=lead, criterion=criterion, **data)
+            services.scorecard_update(
+                actor=request.user, lead=lead, criterion=criterion, expected_version=version, **data
+            )
+        except StaleEditError as error:
+            # the answer as the user gave it, now based on the stored version: saving it again
+            # is a decision taken knowing the other change
+            posted = request.POST.copy()
+            posted[form["version"].html_name] = str(error.record.version)
+            form = ScorecardItemForm(posted, prefix=f"c{criterion.pk}")
+            form.is_valid()
+            form.add_error(None, error.message)
+            errors[criterion.pk] = form
         except DomainError as error:
             form.add_domain_error(error)
             errors[criterion.pk] = form

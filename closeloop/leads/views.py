@@ -16,9 +16,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.accounts.selectors import user_list
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import DomainError, StaleEditError
 from closeloop.core.http import found_or_404
 from closeloop.core.selectors import audit_history
+from closeloop.core.stale import simple_groups, stale_mark, stale_rebind
 from closeloop.people.selectors import organization_get
 
 from . import services
@@ -42,6 +43,7 @@ from .selectors import (
     source_choices,
     source_list,
 )
+from .services import LEAD_EDITABLE
 
 PAGE_SIZE = 50
 View = Callable[..., HttpResponse]
@@ -232,17 +234,34 @@ def lead_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lead's form; a save based on an older version than the stored one comes back with
+    the others' changes named and the user's input kept (closeloop.core.stale)."""
     lead = _lead_or_404(request, pk)
     form = LeadForm(request.POST or None, user=request.user, instance=lead)
+    stale = None
     if request.method == "POST" and form.is_valid():
         try:
-            lead = services.lead_update(actor=request.user, lead=lead, data=form.lead_input())
+            lead = services.lead_update(
+                actor=request.user,
+                lead=lead,
+                data=form.lead_input(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except StaleEditError as error:
+            fresh = LeadForm(user=request.user, instance=error.record)
+            data, stale = stale_rebind(
+                request.POST, error=error, groups=simple_groups(form, fresh, LEAD_EDITABLE)
+            )
+            form = LeadForm(data, user=request.user, instance=error.record)
+            stale_mark(form, stale)
         except DomainError as error:
             form.add_domain_error(error)
         else:
             messages.success(request, "Lead saved.")
             return redirect("leads:lead_detail", pk=lead.pk)
-    return render(request, "leads/lead_form.html", {"form": form, "lead": lead, "nav": "leads"})
+    return render(request, "leads/lead_form.html", {
+        "form": form, "lead": lead, "nav": "leads", "stale": stale, "stale_noun": "lead",
+    })  # fmt: skip
 
 
 @login_required

@@ -167,7 +167,10 @@ def _attach(
     if lead is not None and consent:
         # Consent given now is recorded; consent given earlier keeps its original date and way.
         Lead.objects.filter(pk=lead.pk, marketing_consent=False).update(
-            marketing_consent=True, consent_at=now, consent_method=_consent_method(webform)
+            marketing_consent=True,
+            consent_at=now,
+            consent_method=_consent_method(webform),
+            version=F("version") + 1,
         )
     return SubmissionResult("attached", lead=lead, contact=contact, activity=activity)
 

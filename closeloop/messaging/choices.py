@@ -38,3 +38,4 @@ class SuppressionReason(models.TextChoices):
     BOUNCED = "bounced", "Bounced"
     COMPLAINED = "complained", "Marked as spam"
     MANUAL = "manual", "Added by hand"
+    ERASED = "erased", "Person erased (address kept hashed)"

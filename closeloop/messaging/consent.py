@@ -8,15 +8,18 @@ recorded (`ConsentChange`) with when, how and by whom.
 
 from __future__ import annotations
 
+import hashlib
 from email.utils import getaddresses
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
 from closeloop.core.exceptions import DomainError
 from closeloop.people.models import Contact
+from closeloop.people.services import contact_consent_set
 
 from .choices import SuppressionReason
 from .models import ConsentChange, Suppression
@@ -26,16 +29,45 @@ def email_key(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def email_hash(email: str) -> str:
+    """How the suppression list keeps an erased person's address: the SHA-256 of it, lower-case."""
+    return hashlib.sha256(email_key(email).encode()).hexdigest()
+
+
 def email_suppressed(email: str) -> bool:
-    """True when marketing mail must not go to this address."""
-    return Suppression.objects.filter(email=email_key(email)).exists()
+    """True when marketing mail must not go to this address (listed as it is, or hashed)."""
+    key = email_key(email)
+    return Suppression.objects.filter(Q(email=key) | Q(email_hash=email_hash(key))).exists()
 
 
 def suppressed_among(emails: list[str]) -> set[str]:
     """The suppressed addresses among `emails` (bare or "Name <address>"), lower-case, in one
-    query."""
+    query (addresses listed as they are or hashed)."""
     keys = {email_key(address) for _, address in getaddresses(emails) if address}
-    return set(Suppression.objects.filter(email__in=keys).values_list("email", flat=True))
+    hashes = {email_hash(key): key for key in keys}
+    found = set()
+    for email, hashed in Suppression.objects.filter(
+        Q(email__in=keys) | Q(email_hash__in=list(hashes))
+    ).values_list("email", "email_hash"):
+        found.add(email if email in keys else hashes[hashed])
+    return found
+
+
+@transaction.atomic
+def suppression_erase_address(*, email: str) -> Suppression:
+    """An erased person's address: never mailed again, kept only hashed. An entry it already
+    had (unsubscribed, bounced…) keeps its reason and loses the address; otherwise one is made."""
+    key = email_key(email)
+    hashed = email_hash(key)
+    Suppression.objects.filter(email=key).update(
+        email=None, email_hash=hashed, contact=None, source=""
+    )
+    entry = Suppression.objects.filter(email_hash=hashed).order_by("pk").first()
+    if entry is None:
+        entry = Suppression.objects.create(
+            email=None, email_hash=hashed, reason=SuppressionReason.ERASED
+        )
+    return entry
 
 
 @transaction.atomic
@@ -66,10 +98,7 @@ def marketing_consent_set(
     if not source:
         raise DomainError("Say how the consent was given or withdrawn.", field="source")
     now = timezone.now()
-    contact.marketing_consent = granted
-    contact.consent_at = now
-    contact.consent_method = source[:200]
-    contact.save(update_fields=["marketing_consent", "consent_at", "consent_method", "updated_at"])
+    contact_consent_set(actor=actor, contact=contact, granted=granted, at=now, method=source)
     address = email_key(email) or email_key(_primary_email(contact))
     ConsentChange.objects.create(
         contact=contact,

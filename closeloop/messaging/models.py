@@ -188,9 +188,13 @@ class ConsentChange(models.Model):
 
 
 class Suppression(TimestampedModel):
-    """An address that receives no marketing email, whatever its consent flag says."""
+    """An address that receives no marketing email, whatever its consent flag says.
 
-    email = models.EmailField(unique=True, help_text="stored lower-case")
+    The address of an erased person is kept only as its SHA-256 (`email_hash`, `email` empty):
+    enough to recognise it and never mail it again, not enough to read it back."""
+
+    email = models.EmailField(unique=True, null=True, blank=True, help_text="stored lower-case")
+    email_hash = models.CharField(max_length=64, blank=True, db_index=True)
     reason = models.CharField(max_length=12, choices=SuppressionReason.choices)
     source = models.CharField(max_length=200, blank=True)
     contact = models.ForeignKey(
@@ -198,4 +202,4 @@ class Suppression(TimestampedModel):
     )
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or f"(erased) {self.email_hash[:12]}…"

@@ -55,6 +55,12 @@ class ContactAdmin(WithTrashedAdmin):
     list_select_related = ["organization", "owner"]
     autocomplete_fields = ["organization", "owner"]
     inlines = [ContactEmailInline, ContactPhoneInline]
+    readonly_fields = [*WithTrashedAdmin.readonly_fields, "version"]
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: Any, change: bool) -> None:
+        if change:
+            obj.version += 1  # a page open on the contact must not save over this change
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Keep the rules the services keep: emails lower-case, phones normalised to E.164.

@@ -11,15 +11,18 @@ from django.db.models import QuerySet
 from closeloop.accounts.models import User
 from closeloop.accounts.selectors import user_list
 from closeloop.core.exceptions import DomainError
+from closeloop.core.stale import FieldGroup, simple_groups
 
 from .models import Contact, Organization
 from .selectors import organization_queryset
-from .services import EmailInput, PhoneInput
+from .services import EmailInput, PhoneInput, email_inputs_text, phone_inputs_text
 
 EXTRA_ROWS = 3  # blank email and phone rows offered below the existing ones
 MAX_ROWS = 30  # a posted form never makes us build more rows than this
 EMAIL_LABELS = ("work", "home", "other")
 PHONE_LABELS = ("work", "mobile", "home", "fax", "other")
+EMAIL_KEY = re.compile(r"email(_label)?_\d+")
+PHONE_KEY = re.compile(r"phone(_label)?_\d+")
 
 
 def _owner_choices(user: Any, current: User | None) -> QuerySet[User]:
@@ -97,6 +100,8 @@ class ContactForm(DomainErrorFormMixin, forms.Form):
         empty_label="Nobody (shared with everyone)",
     )  # fmt: skip
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    # the version the form was opened at: a save based on an older one is refused
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     email_labels = EMAIL_LABELS
     phone_labels = PHONE_LABELS
@@ -116,11 +121,13 @@ class ContactForm(DomainErrorFormMixin, forms.Form):
         phones = list(instance.phones.all()) if instance is not None else []
         if instance is not None:
             initial.update({name: getattr(instance, name) for name in self.main_field_names})
+            initial["version"] = instance.version
         for i, email in enumerate(emails):
             initial.update({f"email_{i}": email.email, f"email_label_{i}": email.label})
         for i, phone in enumerate(phones):
             initial.update({f"phone_{i}": phone.raw, f"phone_label_{i}": phone.label})
         super().__init__(data, initial=initial, **kwargs)
+        self.fields["version"].required = instance is not None
         data = self.data if self.is_bound else None
         self.email_count = _row_count(data, "email", len(emails))
         self.phone_count = _row_count(data, "phone", len(phones))
@@ -194,6 +201,27 @@ class ContactForm(DomainErrorFormMixin, forms.Form):
 
     def contact_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.main_field_names}
+
+    def stale_groups(self, fresh: ContactForm) -> dict[str, FieldGroup]:
+        """How the stale-edit page finds this form's values in the audit log: the main fields
+        one input each, the emails and phones as their rows (`fresh` shows the stored ones)."""
+
+        def rows(pairs: list[tuple[forms.BoundField, forms.BoundField]]) -> dict[str, Any]:
+            return {bf.html_name: bf.value() for pair in pairs for bf in pair}
+
+        return {
+            **simple_groups(self, fresh, self.main_field_names),
+            "emails": FieldGroup(
+                owns=lambda key: EMAIL_KEY.fullmatch(key) is not None,
+                posted=email_inputs_text(self.email_inputs() or []),
+                current=rows(fresh.email_rows()),
+            ),
+            "phones": FieldGroup(
+                owns=lambda key: PHONE_KEY.fullmatch(key) is not None,
+                posted=phone_inputs_text(self.phone_inputs() or []),
+                current=rows(fresh.phone_rows()),
+            ),
+        }
 
     def add_domain_error(self, error: DomainError) -> None:
         # The services name the email or phone list and quote the value: put it on that row.

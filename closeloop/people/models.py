@@ -76,6 +76,9 @@ class Contact(TrashableModel):
     import_batch = models.ForeignKey(
         "leads.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # grows with every write (emails and phones too), so an edit based on a stale copy is
+    # refused (closeloop.core.versions)
+    version = models.PositiveIntegerField(default=1)
 
     objects = AliveManager.from_queryset(PeopleQuerySet)()
     with_trashed = PeopleQuerySet.as_manager()

@@ -15,11 +15,13 @@ from closeloop.accounts.visibility import lock_visible
 from closeloop.core.audit import (
     audit_changed,
     audit_created,
+    audit_diff,
     audit_restored,
     audit_snapshot,
     audit_trashed,
 )
 from closeloop.core.exceptions import ConflictError, DomainError
+from closeloop.core.versions import version_check
 
 from .models import Contact, ContactEmail, ContactPhone, Organization
 from .phones import normalize_phone
@@ -128,10 +130,18 @@ def organization_update(
     return org
 
 
+def _bump(obj: Any) -> list[str]:
+    """Contacts carry a version (organizations do not): one more, and the field to save."""
+    if isinstance(obj, Contact):
+        obj.version += 1
+        return ["version"]
+    return []
+
+
 def _trash(obj: Any, actor: Any) -> Any:
     obj.deleted_at = timezone.now()
     obj.deleted_by = acting_user(actor)
-    obj.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    obj.save(update_fields=["deleted_at", "deleted_by", *_bump(obj), "updated_at"])
     audit_trashed(actor=actor, obj=obj)
     return obj
 
@@ -145,7 +155,7 @@ def _restore(model: Any, pk: int, actor: Any) -> Any:
         raise DomainError(f"This {model._meta.verbose_name} is not in the trash.")
     obj.deleted_at = None
     obj.deleted_by = None
-    obj.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    obj.save(update_fields=["deleted_at", "deleted_by", *_bump(obj), "updated_at"])
     audit_restored(actor=actor, obj=obj)
     return obj
 
@@ -182,29 +192,73 @@ def _clean_emails(emails: list[EmailInput]) -> list[EmailInput]:
     return clean
 
 
+PhoneRow = tuple[str, str, str]  # as typed, E.164 (or empty), label
+
+
+def _clean_phones(phones: list[PhoneInput]) -> list[PhoneRow]:
+    rows = []
+    for p in phones:
+        raw = (p.number or "").strip()
+        if not raw:
+            continue
+        if len(raw) > 60:
+            raise DomainError(f"“{raw[:20]}…” is too long for a phone number.", field="phones")
+        rows.append((raw, normalize_phone(raw), (p.label or "work").strip()[:30]))
+    return rows
+
+
+def email_texts(emails: list[EmailInput]) -> list[str]:
+    """Cleaned email inputs as the audit log writes a contact's emails, primary first."""
+    return [f"{e.email} ({e.label})" for e in emails]
+
+
+def phone_texts(rows: list[PhoneRow]) -> list[str]:
+    """Cleaned phone rows as the audit log writes a contact's phones, primary first."""
+    return [f"{raw} ({label})" for raw, _, label in rows]
+
+
+def email_inputs_text(emails: list[EmailInput]) -> list[str] | None:
+    """Email inputs as the audit log would write them once saved; None when they would be
+    refused."""
+    try:
+        return email_texts(_clean_emails(emails))
+    except DomainError:
+        return None
+
+
+def phone_inputs_text(phones: list[PhoneInput]) -> list[str] | None:
+    """Phone inputs as the audit log would write them once saved; None when they would be
+    refused."""
+    try:
+        return phone_texts(_clean_phones(phones))
+    except DomainError:
+        return None
+
+
+def contact_email_texts(contact: Contact) -> list[str]:
+    """The contact's stored emails as the audit log writes them."""
+    return email_texts([EmailInput(e.email, e.label) for e in contact.emails.all()])
+
+
+def contact_phone_texts(contact: Contact) -> list[str]:
+    """The contact's stored phones as the audit log writes them."""
+    return phone_texts([(p.raw, p.e164, p.label) for p in contact.phones.all()])
+
+
 def _set_emails_and_phones(
-    contact: Contact, emails: list[EmailInput] | None, phones: list[PhoneInput] | None
+    contact: Contact, emails: list[EmailInput] | None, phones: list[PhoneRow] | None
 ) -> None:
     if emails is not None:
-        clean = _clean_emails(emails)
         contact.emails.all().delete()
         ContactEmail.objects.bulk_create(
             ContactEmail(contact=contact, email=e.email, label=e.label, is_primary=i == 0)
-            for i, e in enumerate(clean)
+            for i, e in enumerate(emails)
         )
     if phones is not None:
-        rows = []
-        for p in phones:
-            raw = (p.number or "").strip()
-            if not raw:
-                continue
-            if len(raw) > 60:
-                raise DomainError(f"“{raw[:20]}…” is too long for a phone number.", field="phones")
-            rows.append((raw, normalize_phone(raw), (p.label or "work").strip()[:30]))
         contact.phones.all().delete()
         ContactPhone.objects.bulk_create(
             ContactPhone(contact=contact, raw=raw, e164=e164, label=label, is_primary=i == 0)
-            for i, (raw, e164, label) in enumerate(rows)
+            for i, (raw, e164, label) in enumerate(phones)
         )
 
 
@@ -266,9 +320,14 @@ def contact_create(
     if refuse_duplicates:
         _refuse_contact_duplicate(None, emails, phones, actor)
     clean.setdefault("owner", acting_user(actor))
+    clean_emails, clean_phones = _clean_emails(emails or []), _clean_phones(phones or [])
     contact = Contact.objects.create(**clean)
-    _set_emails_and_phones(contact, emails or [], phones or [])
-    audit_created(actor=actor, obj=contact)
+    _set_emails_and_phones(contact, clean_emails, clean_phones)
+    audit_created(
+        actor=actor,
+        obj=contact,
+        extra={"emails": email_texts(clean_emails), "phones": phone_texts(clean_phones)},
+    )
     _flag_duplicates(contact)
     return contact
 
@@ -281,25 +340,64 @@ def contact_update(
     emails: list[EmailInput] | None = None,
     phones: list[PhoneInput] | None = None,
     refuse_duplicates: bool = False,
+    expected_version: int | None = None,
     **fields: Any,
 ) -> Contact:
     """Change a contact's fields; given email/phone lists replace the old ones. With
-    `refuse_duplicates` (the API), a new email or phone another contact has is a ConflictError."""
+    `refuse_duplicates` (the API), a new email or phone another contact has is a ConflictError;
+    with `expected_version`, an edit based on another version than the stored one is refused.
+    An edit that changes nothing writes nothing."""
     obj = lock_visible(Contact, contact.pk, actor)
+    version_check(obj, expected_version)
     if refuse_duplicates:
         _refuse_contact_duplicate(obj, emails, phones, actor)
     clean = _clean_contact(fields)
+    clean_emails = _clean_emails(emails) if emails is not None else None
+    clean_phones = _clean_phones(phones) if phones is not None else None
     before = audit_snapshot(obj)
+    extra = {
+        "emails": [contact_email_texts(obj), contact_email_texts(obj)],
+        "phones": [contact_phone_texts(obj), contact_phone_texts(obj)],
+    }
+    if clean_emails is not None:
+        extra["emails"][1] = email_texts(clean_emails)
+    if clean_phones is not None:
+        extra["phones"][1] = phone_texts(clean_phones)
     for name, value in clean.items():
         setattr(obj, name, value)
-    has_email = any(e.email.strip() for e in emails) if emails is not None else obj.emails.exists()
+    has_email = bool(clean_emails) if clean_emails is not None else obj.emails.exists()
     if not (obj.first_name or obj.last_name or has_email):
         raise DomainError("A contact needs a name or an email address.", field="first_name")
+    if not audit_diff(obj, before) and all(old == new for old, new in extra.values()):
+        return obj
+    obj.version += 1
     obj.save()
-    _set_emails_and_phones(obj, emails, phones)
-    audit_changed(actor=actor, obj=obj, before=before)
+    _set_emails_and_phones(
+        obj,
+        clean_emails if extra["emails"][0] != extra["emails"][1] else None,
+        clean_phones if extra["phones"][0] != extra["phones"][1] else None,
+    )
+    audit_changed(actor=actor, obj=obj, before=before, extra=extra)
     _flag_duplicates(obj)
     return obj
+
+
+@transaction.atomic
+def contact_consent_set(
+    *, actor: Any, contact: Contact, granted: bool, at: Any, method: str
+) -> Contact:
+    """Set a contact's marketing-consent flag with when and how it was given or withdrawn (the
+    caller keeps its record of proof): a write like any other, with a version and a log entry."""
+    stored = Contact.with_trashed.select_for_update(of=("self",)).get(pk=contact.pk)
+    before = audit_snapshot(stored)
+    contact.marketing_consent = granted
+    contact.consent_at = at
+    contact.consent_method = method[:200]
+    contact.version = stored.version + 1
+    fields = ["marketing_consent", "consent_at", "consent_method", "version", "updated_at"]
+    contact.save(update_fields=fields)
+    audit_changed(actor=actor, obj=contact, before=before)
+    return contact
 
 
 @transaction.atomic

@@ -15,10 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.accounts.selectors import user_list
 from closeloop.activities.services import activity_create
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import DomainError, StaleEditError
 from closeloop.core.export import csv_download
 from closeloop.core.http import found_or_404, int_param
 from closeloop.core.selectors import audit_history
+from closeloop.core.stale import stale_mark, stale_rebind
 
 from . import services
 from .forms import ContactForm, NoteForm, OrganizationForm
@@ -295,21 +296,32 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The contact's form; a save based on an older version than the stored one comes back
+    with the others' changes named and the user's input kept (closeloop.core.stale)."""
     contact = _contact_or_404(request, pk)
     form = ContactForm(request.POST or None, user=request.user, instance=contact)
+    stale = None
     if request.method == "POST" and form.is_valid():
         try:
             contact = services.contact_update(
                 actor=request.user, contact=contact, emails=form.email_inputs(),
-                phones=form.phone_inputs(), **form.contact_fields(),
+                phones=form.phone_inputs(), expected_version=form.cleaned_data["version"],
+                **form.contact_fields(),
             )  # fmt: skip
+        except StaleEditError as error:
+            fresh = ContactForm(user=request.user, instance=error.record)
+            data, stale = stale_rebind(request.POST, error=error, groups=form.stale_groups(fresh))
+            form = ContactForm(data, user=request.user, instance=error.record)
+            stale_mark(form, stale)
         except DomainError as error:
             form.add_domain_error(error)
         else:
             messages.success(request, "Contact saved.")
             return redirect("people:contact_detail", pk=contact.pk)
-    return render(request, "people/contact_form.html",
-                  {"form": form, "contact": contact, "nav": "contacts"})  # fmt: skip
+    return render(request, "people/contact_form.html", {
+        "form": form, "contact": contact, "nav": "contacts", "stale": stale,
+        "stale_noun": "contact",
+    })  # fmt: skip
 
 
 @login_required

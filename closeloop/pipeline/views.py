@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.accounts.selectors import team_list, user_list
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import DomainError, StaleEditError
 from closeloop.core.export import csv_download
 from closeloop.core.http import found_or_404, int_param, json_error, wants_json
 from closeloop.core.money import format_money
 from closeloop.core.selectors import audit_history
+from closeloop.core.stale import StaleEdit, simple_groups, stale_mark, stale_rebind
 
 from . import services
 from .choices import DealStatus
@@ -297,6 +298,7 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {name: getattr(deal, name) for name in services.deals.EDITABLE_FIELDS}
     initial["version"] = deal.version
     form = DealEditForm(request.POST or None, user=request.user, initial=initial)
+    stale = None
     if request.method == "POST" and form.is_valid():
         try:
             deal = services.deal_update(
@@ -305,12 +307,30 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 changes=_deal_fields(form.cleaned_data),
                 expected_version=form.cleaned_data["version"],
             )
+        except StaleEditError as error:
+            form, stale = _stale_deal_form(request, form, error)
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, "Deal saved.")
             return redirect("pipeline:deal_detail", pk=deal.pk)
-    return render(request, "pipeline/deal_form.html", {"form": form, "deal": deal, "nav": "deals"})
+    return render(request, "pipeline/deal_form.html", {
+        "form": form, "deal": deal, "nav": "deals", "stale": stale, "stale_noun": "deal",
+    })  # fmt: skip
+
+
+def _stale_deal_form(
+    request: HttpRequest, form: DealEditForm, error: StaleEditError
+) -> tuple[DealEditForm, StaleEdit]:
+    """The refused form again: the user's input kept, the others' changes named."""
+    current = error.record
+    initial = {name: getattr(current, name) for name in services.deals.EDITABLE_FIELDS}
+    fresh = DealEditForm(user=request.user, initial={**initial, "version": current.version})
+    names = [name for name in services.deals.EDITABLE_FIELDS if name in form.fields]
+    data, stale = stale_rebind(request.POST, error=error, groups=simple_groups(form, fresh, names))
+    form = DealEditForm(data, user=request.user, initial=initial)
+    stale_mark(form, stale)
+    return form, stale
 
 
 @login_required

@@ -13,16 +13,25 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from closeloop.core.exceptions import DomainError
+from closeloop.core.exceptions import DomainError, StaleEditError
 from closeloop.core.http import found_or_404
 from closeloop.core.selectors import audit_history
+from closeloop.core.stale import FieldGroup, StaleEdit, simple_groups, stale_mark, stale_rebind
 from closeloop.messaging.merge import MERGE_FIELDS
 from closeloop.pipeline.selectors import deal_get
 
 from . import services
 from .catalogue_views import editor_context, materials_change, products_by_pk
 from .choices import ProposalStatus
-from .forms import ProposalForm, RowsPosted, StartForm, lines_in
+from .forms import (
+    DELIVERY_INPUTS,
+    INSTALMENT_INPUTS,
+    LINE_INPUTS,
+    ProposalForm,
+    RowsPosted,
+    StartForm,
+    lines_in,
+)
 from .materials_http import material_response
 from .models import Proposal
 from .selectors import (
@@ -77,6 +86,7 @@ def _page(
     rows: RowsPosted,
     row_errors: dict[str, str] | None = None,
     version: int | None = None,
+    stale: StaleEdit | None = None,
 ) -> HttpResponse:
     try:
         totals = services.totals_preview(
@@ -89,9 +99,50 @@ def _page(
         "row_errors": row_errors or {}, "totals": totals, "fields": MERGE_FIELDS.values(),
         "editable": proposal.status in EDITABLE, "form_version": version or proposal.version,
         "materials": list(proposal.materials.all()), "statuses": ProposalStatus,
-        "history": audit_history(obj=proposal),
+        "history": audit_history(obj=proposal), "stale": stale,
         **editor_context(rows, proposal.currency),
     })  # fmt: skip
+
+
+def _row_data(prefix: str, inputs: tuple[str, ...], rows: list[dict[str, str]]) -> dict[str, Any]:
+    return {f"{prefix}_{name}": [row.get(name, "") for row in rows] for name in inputs}
+
+
+def _stale_page(
+    request: HttpRequest, form: ProposalForm, rows: RowsPosted, error: StaleEditError
+) -> HttpResponse:
+    """The refused editor again: the user's input kept, the others' changes named; texts,
+    lines and rows of terms the user left alone show the others' new values."""
+    current = error.record
+    fresh = ProposalForm(initial={"title": current.title})
+    fresh.terms_initial(current)
+    stored = RowsPosted.from_stored(current, current.lines.all())
+    try:
+        lines = lines_in(rows.lines, products_by_pk(rows))
+    except DomainError:
+        lines = None
+    logged = services.proposal_edit_as_logged(
+        proposal=current, lines=lines or [], terms=rows.terms(form.cleaned_data["payment_terms"])
+    )
+    if lines is None:
+        logged["lines"] = None
+    groups = simple_groups(form, fresh, ["title", *ProposalForm.TERMS])
+    for name, prefix, inputs, stored_rows in (
+        ("lines", "line", LINE_INPUTS, stored.lines),
+        ("instalments", "inst", INSTALMENT_INPUTS, stored.instalments),
+        ("delivery", "dlv", DELIVERY_INPUTS, stored.delivery),
+    ):
+        groups[name] = FieldGroup(
+            owns=lambda key, prefix=prefix: key.startswith(f"{prefix}_"),  # type: ignore[misc]
+            posted=logged[name],
+            current=_row_data(prefix, inputs, stored_rows),
+        )
+    data, stale = stale_rebind(request.POST, error=error, groups=groups)
+    form = ProposalForm(data)
+    stale_mark(form, stale)
+    return _page(
+        request, current, form, RowsPosted.from_post(data), version=current.version, stale=stale
+    )
 
 
 @login_required
@@ -121,6 +172,8 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **data,
             **rows.terms(data["payment_terms"]),
         )
+    except StaleEditError as error:
+        return _stale_page(request, form, rows, error)
     except DomainError as error:
         return _page(request, proposal, form, rows, form.domain_error(error), version=version)
     messages.success(request, "Proposal saved.")

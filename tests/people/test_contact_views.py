@@ -156,7 +156,7 @@ def test_edit_shows_existing_rows_plus_blank_ones_and_replaces_them(rep_client, 
     response = rep_client.post(url, contact_post(
         first_name="Anna", last_name="Adler-Berg", owner=str(rep.pk),
         organization=str(people["acme"].pk), email_0="anna@acme.example",
-        email_1="anna@new.example", email_label_1="home",
+        email_1="anna@new.example", email_label_1="home", version=str(anna.version),
     ))  # fmt: skip
     assert response.status_code == 302
     anna.refresh_from_db()
@@ -174,7 +174,8 @@ def test_edit_keeps_a_linked_organization_the_editor_cannot_see(rep_client, rep,
     form = rep_client.get(url).context["form"]
     assert form["organization"].value() == outsider_org.pk
     rep_client.post(url, contact_post(first_name="Fay", job_title="CTO", owner=str(rep.pk),
-                                      organization=str(outsider_org.pk)))  # fmt: skip
+                                      organization=str(outsider_org.pk),
+                                      version=str(contact.version)))  # fmt: skip
     contact.refresh_from_db()
     assert (contact.job_title, contact.organization) == ("CTO", outsider_org)
 
@@ -237,8 +238,11 @@ def test_contact_of_a_trashed_organization_keeps_the_link_when_edited(rep_client
     assert reverse("people:organization_detail", args=[rep_org.pk]) not in detail
     url = reverse("people:contact_edit", args=[contact.pk])
     assert "Rita&#x27;s Bakery (in the trash)" in rep_client.get(url).content.decode()
-    rep_client.post(url, contact_post(first_name="Gus", owner=str(rep.pk),
-                                      organization=str(rep_org.pk)))  # fmt: skip
+    contact.refresh_from_db()
+    response = rep_client.post(url, contact_post(first_name="Gus", owner=str(rep.pk),
+                                                 organization=str(rep_org.pk),
+                                                 version=str(contact.version)))  # fmt: skip
+    assert response.status_code == 302
     contact.refresh_from_db()
     assert contact.organization_id == rep_org.pk
 
@@ -246,7 +250,9 @@ def test_contact_of_a_trashed_organization_keeps_the_link_when_edited(rep_client
 def test_edit_that_posts_no_phone_rows_leaves_phones_alone(rep_client, rep, people):
     anna = people["anna"]
     data = {k: v for k, v in contact_post(first_name="Anna", owner=str(rep.pk),
-                                          email_0="anna@acme.example").items()
+                                          email_0="anna@acme.example",
+                                          version=str(anna.version)).items()
             if not k.startswith("phone")}  # fmt: skip
-    rep_client.post(reverse("people:contact_edit", args=[anna.pk]), data)
+    response = rep_client.post(reverse("people:contact_edit", args=[anna.pk]), data)
+    assert response.status_code == 302
     assert [p.e164 for p in anna.phones.all()] == ["+49301234567"]

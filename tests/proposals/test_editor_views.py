@@ -179,7 +179,7 @@ def test_a_stale_save_is_refused_and_the_form_shown_again(
     response = rep_client.post(reverse("proposals:detail", args=[proposal.pk]), opened)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Someone else changed this proposal since you opened it" in html
+    assert "was changed by someone else since you opened it" in html
     assert 'value="My title"' in html and 'value="Mine"' in html
     proposal.refresh_from_db()
     assert proposal.title == "Someone else's title" and proposal.lines.count() == 2

@@ -84,7 +84,7 @@ def test_a_stale_edit_is_refused(rep: Any, bakery_deal: Any):
     proposal = proposal_create(actor=rep, deal=bakery_deal)
     stale = proposal.version
     proposal_update(actor=rep, proposal=proposal, title="Website, phase 1")
-    with pytest.raises(DomainError, match="Someone else changed"):
+    with pytest.raises(DomainError, match="changed by someone else"):
         proposal_update(actor=rep, proposal=proposal, expected_version=stale, net_days=60)
     assert Proposal.objects.get(pk=proposal.pk).net_days == 30
 

@@ -35,7 +35,7 @@ from closeloop.people.services import (
 )
 
 from ..errors import ERRORS, WRITE_ERRORS, ApiError, field_error, not_found
-from ..ids import PathId, RecordId
+from ..ids import ExpectedVersion, PathId, RecordId
 from ..lists import ListQuery, Page, page_of
 from .shared import filters_of, owner_pick
 
@@ -91,6 +91,7 @@ class ContactIn(Schema):
 class ContactPatch(Schema):
     """Only the fields sent change; `emails` or `phones` sent replace the whole list."""
 
+    expected_version: ExpectedVersion = None
     first_name: str | None = Field(None, max_length=100)
     last_name: str | None = Field(None, max_length=100)
     job_title: str | None = Field(None, max_length=150)
@@ -121,6 +122,9 @@ class ContactOut(Schema):
     consent_method: str
     notes: str
     external_id: str
+    version: int = Field(
+        ..., description="send it back as `expected_version` to refuse stale writes"
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -235,7 +239,9 @@ def read_contact(request: HttpRequest, contact_id: PathId) -> Contact:
 )
 def update_contact(request: HttpRequest, contact_id: PathId, payload: ContactPatch) -> Contact:
     """Change the fields sent; a new email or phone another contact has answers 409. A changed
-    `marketing_consent` is recorded with when, how (`consent_method`) and by whom."""
+    `marketing_consent` is recorded with when, how (`consent_method`) and by whom. With
+    `expected_version`, a contact changed since that version answers 409 naming the change, and
+    nothing is written."""
     contact = _visible(request, contact_id)
     sent = payload.dict(exclude_unset=True)
     plain = {"first_name", "last_name", "job_title", "notes", "external_id"}
@@ -251,6 +257,7 @@ def update_contact(request: HttpRequest, contact_id: PathId, payload: ContactPat
             emails=_emails(payload.emails) if payload.emails is not None else None,
             phones=_phones(payload.phones) if payload.phones is not None else None,
             refuse_duplicates=True,
+            expected_version=payload.expected_version,
             **values,
         )
         granted = sent.get("marketing_consent")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
+
 from closeloop.people.models import Contact, ContactEmail, ContactPhone
 
 from .engine import RowError, RowIn, RunContext
@@ -149,6 +151,10 @@ class ContactHandler(PeopleHandler):
             previous["added_emails"] = new_emails
         if new_phones:
             previous["added_phones"] = [r for r, _, _ in new_phones]
+        if previous and not self.ctx.dry_run:
+            # the row is not locked: the database adds one to what it has, so an edit made
+            # meanwhile still finds its version stale
+            Contact.objects.filter(pk=obj.pk).update(version=F("version") + 1)
         return previous
 
     def finish(self) -> dict[str, Any]:

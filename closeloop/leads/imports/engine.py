@@ -26,6 +26,7 @@ from closeloop.core.exceptions import DomainError
 from ..assignment import leads_assign_auto_bulk
 from ..choices import ImportKind, RowOutcome
 from ..models import AssignmentRule, ImportBatch, ImportRow, Lead
+from .audit import import_updates_audit
 from .readers import (
     PROCESS_MIN_BYTES,
     RowIn,
@@ -342,6 +343,7 @@ def run_batch(batch: ImportBatch, *, actor: Any, progress: Progress | None = Non
             )
         else:
             _import_rows(batch, current, outcomes)
+            import_updates_audit(batch=batch, actor=actor, outcomes=outcomes)
         _save_counts(batch, totals, rows_read)
 
     with (

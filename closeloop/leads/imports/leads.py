@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.db.models import F
+
 from closeloop.people.models import Organization
 
 from ..choices import FREE_MAIL_DOMAINS, ImportMode, LeadStatus, RowOutcome
@@ -464,7 +466,13 @@ class LeadHandler(Handler):
                 )
             )
         if changed_leads and not self.ctx.dry_run:
-            Lead.objects.bulk_update(changed_leads, [*sorted(fields), "updated_at"], batch_size=500)
+            for lead in changed_leads:
+                # the rows are not locked: the database adds one to what it has, so an edit
+                # made meanwhile still finds its version stale
+                lead.version = F("version") + 1  # type: ignore[assignment]
+            Lead.objects.bulk_update(
+                changed_leads, [*sorted(fields), "version", "updated_at"], batch_size=500
+            )
         return outcomes
 
     # After the last chunk ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from closeloop.accounts.models import User
@@ -20,6 +21,7 @@ from closeloop.pipeline.models import Deal
 
 from ..choices import ImportKind, ImportMode, ImportState, RowOutcome
 from ..models import ImportBatch, ImportRow, Lead
+from .audit import MODELS, import_audit, import_undo_audit
 from .engine import mark_finished, run_batch
 from .mapping import DEFAULT_MATCH, check_mapping, duplicate_targets, field_spec, suggest_mapping
 from .reading import open_table
@@ -27,12 +29,6 @@ from .values import DATE_ORDERS
 
 logger = logging.getLogger(__name__)
 SAMPLE_ROWS = 2000
-MODELS: dict[str, Any] = {
-    ImportKind.LEADS: Lead,
-    ImportKind.ORGANIZATIONS: Organization,
-    ImportKind.CONTACTS: Contact,
-    ImportKind.DEALS: Deal,
-}
 
 
 def _actor(actor: Any) -> User | None:
@@ -227,6 +223,7 @@ def import_run(
     for name, value in counts.items():
         setattr(batch, name, value)
     batch.save()
+    import_audit(actor=actor, batch=batch)
     return batch
 
 
@@ -239,7 +236,7 @@ def _restore(model: Any, row: ImportRow, previous: dict[str, Any]) -> None:
     for name, value in previous.items():
         setattr(obj, name, value)
     fields = list(previous)
-    if model is Deal and fields:
+    if model in (Deal, Lead, Contact) and (fields or added_emails or added_phones):
         obj.version += 1
         fields.append("version")
     if fields:
@@ -258,15 +255,21 @@ def import_undo(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     if batch.state != ImportState.DONE or batch.dry_run:
         raise DomainError("Only a finished import (not a dry run) can be undone.")
     now = timezone.now()
-    for model in (Deal, Contact, Organization, Lead):
-        model.with_trashed.filter(import_batch=batch, deleted_at__isnull=True).update(
-            deleted_at=now, deleted_by=_actor(actor), updated_at=now
+    trashed = 0
+    for kind in (Deal, Contact, Organization, Lead):
+        bump = {"version": F("version") + 1} if kind is not Organization else {}
+        manager: Any = kind.with_trashed  # type: ignore[attr-defined]
+        trashed += manager.filter(import_batch=batch, deleted_at__isnull=True).update(
+            deleted_at=now, deleted_by=_actor(actor), updated_at=now, **bump
         )
     model = MODELS[batch.kind]
     updated = batch.rows.filter(outcome=RowOutcome.UPDATED).order_by("-row_number")
+    restored = 0
     for row in updated.iterator(chunk_size=1000):
         if row.previous:
             _restore(model, row, dict(row.previous))
+            restored += 1
+    import_undo_audit(actor=actor, batch=batch, trashed=trashed, restored=restored)
     batch.state = ImportState.UNDONE
     batch.finished_at = batch.finished_at or now
     batch.options = {**batch.options, "undone_at": now.isoformat()}

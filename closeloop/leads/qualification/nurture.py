@@ -11,6 +11,7 @@ from django.utils import timezone
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import notification_create
+from closeloop.core.audit import audit_changed, audit_snapshot
 
 from ..choices import OPEN_LEAD_STATUSES, LeadStatus
 from ..models import Lead
@@ -38,6 +39,7 @@ def lead_nurture_return(*, lead_id: int, now: dt.datetime | None = None) -> bool
     )
     if lead is None:
         return False
+    before = audit_snapshot(lead)
     lead.status = (
         lead.status_before_outcome
         if lead.status_before_outcome in OPEN_LEAD_STATUSES
@@ -50,7 +52,9 @@ def lead_nurture_return(*, lead_id: int, now: dt.datetime | None = None) -> bool
     lead.nurture_returned_at = now
     lead.nurture_count += 1
     lead.score = lead_score_compute(lead)
+    lead.version += 1
     lead.save()
+    audit_changed(actor=None, obj=lead, before=before)
     gaps = lead_score_gaps(lead)
     missing = ", ".join(g.label for g in gaps) if gaps else "none: the scorecard is complete"
     body = (

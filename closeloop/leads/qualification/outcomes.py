@@ -16,11 +16,18 @@ from closeloop.accounts.selectors import workspace_settings
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.activities.services import activity_create
+from closeloop.core.audit import audit_changed, audit_snapshot
 from closeloop.core.exceptions import ConflictError, DomainError
 from closeloop.integrations.services import lead_event_emit
 from closeloop.people.models import Contact, Organization
 from closeloop.people.selectors import contact_queryset, organization_queryset
-from closeloop.people.services import EmailInput, PhoneInput, contact_create, organization_create
+from closeloop.people.services import (
+    EmailInput,
+    PhoneInput,
+    contact_consent_set,
+    contact_create,
+    organization_create,
+)
 from closeloop.pipeline.models import Deal, Pipeline, Stage
 
 from ..choices import FREE_MAIL_DOMAINS, OPEN_LEAD_STATUSES, LeadStatus
@@ -45,6 +52,7 @@ def _timeline(lead: Lead, actor: Any, subject: str, body: str) -> Activity:
 
 
 def _close(lead: Lead, actor: Any, status: str) -> None:
+    lead.version += 1
     lead.status_before_outcome = lead.status
     lead.status = status
     lead.outcome_at = timezone.now()
@@ -206,6 +214,7 @@ def lead_qualify(
 
     current = lock_lead(lead, actor)
     _require_open(current)
+    before = audit_snapshot(current)
     threshold = workspace_settings().qualify_threshold
     override_reason = (override_reason or "").strip()
     if current.score < threshold:
@@ -259,10 +268,13 @@ def lead_qualify(
     referral_link_deal(deal=deal)
     deal_facts_refresh(deal_ids=[deal.pk])
     if person is not None and current.marketing_consent and not person.marketing_consent:
-        person.marketing_consent = True
-        person.consent_at = current.consent_at or timezone.now()
-        person.consent_method = current.consent_method or f"lead #{current.pk}"
-        person.save(update_fields=["marketing_consent", "consent_at", "consent_method"])
+        contact_consent_set(
+            actor=actor,
+            contact=person,
+            granted=True,
+            at=current.consent_at or timezone.now(),
+            method=current.consent_method or f"lead #{current.pk}",
+        )
     summary = scorecard_summary(current)
     body = summary + (f"\n\nNotes from the lead:\n{current.notes}" if current.notes else "")
     if override_reason:
@@ -273,6 +285,7 @@ def lead_qualify(
     current.override_reason = override_reason
     current.organization = org or current.organization
     current.save()
+    audit_changed(actor=actor, obj=current, before=before)
     made = [
         f"contact {person.full_name} ({'new' if contact_created else 'linked'})" if person else "",
         f"organization {org.name} ({'new' if org_created else 'linked'})" if org else "",
@@ -317,11 +330,13 @@ def lead_nurture(
         raise DomainError("The revisit date must be in the future.", field="until")
     if until > today + dt.timedelta(days=5 * 366):
         raise DomainError("The revisit date must be within five years.", field="until")
+    before = audit_snapshot(current)
     _close(current, actor, LeadStatus.NURTURING)
     current.nurture_reason = reason
     current.nurture_until = until
     current.outcome_note = reason
     current.save()
+    audit_changed(actor=actor, obj=current, before=before)
     _timeline(current, actor, "Nurturing", f"Until {until.isoformat()}: {reason}")
     if remind_to_email:
         owner = current.owner or acting_user(actor)
@@ -357,10 +372,12 @@ def lead_disqualify(*, actor: Any, lead: Lead, reason: DisqualifyReason, note: s
         raise DomainError("The note can be at most 10,000 characters long.", field="note")
     if reason.name.lower() == "other" and not note:
         raise DomainError("Say what the other reason is in the note.", field="note")
+    before = audit_snapshot(current)
     _close(current, actor, LeadStatus.DISQUALIFIED)
     current.disqualify_reason = reason
     current.outcome_note = note
     current.save()
+    audit_changed(actor=actor, obj=current, before=before)
     _timeline(current, actor, "Discarded", reason.name + (f": {note}" if note else ""))
     lead_event_emit("lead.disqualified", current, disqualify_reason=reason.name)
     return current
@@ -373,6 +390,8 @@ def lead_reopen(*, actor: Any, lead: Lead) -> Lead:
     if current.status not in (LeadStatus.DISQUALIFIED, LeadStatus.NURTURING):
         raise DomainError("Only discarded or nurtured leads can be reopened.", field="status")
     was = current.get_status_display().lower()
+    before = audit_snapshot(current)
+    current.version += 1
     current.status = (
         current.status_before_outcome
         if current.status_before_outcome in OPEN_LEAD_STATUSES
@@ -384,6 +403,7 @@ def lead_reopen(*, actor: Any, lead: Lead) -> Lead:
     current.outcome_note = ""
     current.disqualify_reason = None
     current.save()
+    audit_changed(actor=actor, obj=current, before=before)
     _timeline(current, actor, "Reopened", f"Was {was}; now {current.get_status_display().lower()}.")
     lead_event_emit("lead.reopened", current)
     return current

@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils.text import slugify
 
 from closeloop.accounts.actors import acting_user, require_admin
@@ -19,7 +19,9 @@ from closeloop.accounts.selectors import workspace_settings
 from closeloop.accounts.visibility import lock_visible
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
+from closeloop.core.audit import audit_changed, audit_snapshot
 from closeloop.core.exceptions import ConflictError, DomainError
+from closeloop.core.versions import version_check_fields
 
 from ..choices import (
     BANT_CRITERIA,
@@ -118,7 +120,7 @@ def scores_recompute(*, lead_ids: list[int] | None = None) -> int:
         if new != old:
             by_score[new].append(pk)
     for score, pks in by_score.items():
-        Lead.with_trashed.filter(pk__in=pks).update(score=score)
+        Lead.with_trashed.filter(pk__in=pks).update(score=score, version=F("version") + 1)
     return sum(len(p) for p in by_score.values())
 
 
@@ -148,9 +150,13 @@ def scorecard_update(
     decision_maker: str = "",
     contact_is_decision_maker: bool | None = None,
     buy_by: dt.date | None = None,
+    expected_version: int | None = None,
 ) -> ScorecardItem:
-    """Answer one criterion of a lead's scorecard and keep the lead's score in step."""
+    """Answer one criterion of a lead's scorecard and keep the lead's score in step. With the
+    lead's version the answer was based on, it is refused when someone changed this same answer
+    since (changes to the lead's other fields or answers do not stand in the way)."""
     current = lock_lead(lead, actor)
+    version_check_fields(current, expected_version, {scorecard_audit_name(criterion)})
     if current.status == LeadStatus.QUALIFIED:
         raise DomainError("This lead is already a deal: its scorecard is closed.")
     if not criterion.is_active:
@@ -184,14 +190,24 @@ def scorecard_update(
     if not changed:
         return item
     old_status = item.status
+    old_text = scorecard_item_text(item)
     for name, value in values.items():
         setattr(item, name, value)
     item.updated_by = acting_user(actor)
     item.save()
+    before = audit_snapshot(current)
     old_score = current.score
     current.score = lead_score_compute(current)
-    current.save(update_fields=["score", "updated_at"])
+    current.version += 1
+    current.save(update_fields=["score", "version", "updated_at"])
+    audit_changed(
+        actor=actor,
+        obj=current,
+        before=before,
+        extra={scorecard_audit_name(criterion): [old_text, scorecard_item_text(item)]},
+    )
     lead.score = current.score
+    lead.version = current.version
     what = (
         f"{criterion.name}: {CriterionStatus(old_status).label} → {CriterionStatus(status).label}"
         if old_status != status
@@ -207,6 +223,38 @@ def scorecard_update(
     return item
 
 
+def _item_details(item: ScorecardItem) -> list[str]:
+    details = []
+    if item.budget_min is not None or item.budget_max is not None:
+        span = " – ".join(str(v) for v in (item.budget_min, item.budget_max) if v is not None)
+        details.append(f"{span} {item.budget_currency}".strip())
+    if item.decision_maker:
+        details.append(f"decides: {item.decision_maker}")
+    if item.contact_is_decision_maker is not None:
+        details.append(
+            "our contact decides"
+            if item.contact_is_decision_maker
+            else "our contact does not decide"
+        )
+    if item.buy_by:
+        details.append(f"buys by {item.buy_by.isoformat()}")
+    if item.note:
+        details.append(item.note)
+    return details
+
+
+def scorecard_item_text(item: ScorecardItem) -> str:
+    """One answer in words: its status and details (the audit log's value for it)."""
+    details = _item_details(item)
+    status = CriterionStatus(item.status).label
+    return status + (f" — {'; '.join(details)}" if details else "")
+
+
+def scorecard_audit_name(criterion: QualificationCriterion) -> str:
+    """The name a criterion's answer goes by in the lead's history."""
+    return f"scorecard: {criterion.name}"
+
+
 def scorecard_summary(lead: Lead) -> str:
     """The scorecard as plain text lines (for the deal's note and notifications)."""
     items = {i.criterion_id: i for i in lead.scorecard.all()}
@@ -214,25 +262,7 @@ def scorecard_summary(lead: Lead) -> str:
     for c in active_criteria():
         item = items.get(c.pk)
         status = CriterionStatus(item.status if item else CriterionStatus.UNKNOWN).label
-        details = []
-        if item is not None:
-            if item.budget_min is not None or item.budget_max is not None:
-                span = " – ".join(
-                    str(v) for v in (item.budget_min, item.budget_max) if v is not None
-                )
-                details.append(f"{span} {item.budget_currency}".strip())
-            if item.decision_maker:
-                details.append(f"decides: {item.decision_maker}")
-            if item.contact_is_decision_maker is not None:
-                details.append(
-                    "our contact decides"
-                    if item.contact_is_decision_maker
-                    else "our contact does not decide"
-                )
-            if item.buy_by:
-                details.append(f"buys by {item.buy_by.isoformat()}")
-            if item.note:
-                details.append(item.note)
+        details = _item_details(item) if item is not None else []
         lines.append(f"- {c.name}: {status}" + (f" — {'; '.join(details)}" if details else ""))
     return "\n".join(lines)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from closeloop.accounts.actors import acting_user
@@ -38,6 +38,8 @@ def lead_bulk_assign(*, actor: Any, lead_ids: list[int], owner: User) -> int:
     now = timezone.now()
     previous = {lead.pk: lead.owner for lead in leads}
     lead_reassignment_record(actor=actor, leads=leads, previous=previous, owner=owner)
+    for lead in leads:
+        lead.version += 1  # as the UPDATE below does, so each entry names the new version
     audit_bulk(
         actor=actor,
         objs=[lead for lead in leads if lead.owner_id != owner.pk],
@@ -50,7 +52,7 @@ def lead_bulk_assign(*, actor: Any, lead_ids: list[int], owner: User) -> int:
         },
     )
     return Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
-        owner=owner, updated_at=now
+        owner=owner, updated_at=now, version=F("version") + 1
     )
 
 
@@ -69,13 +71,17 @@ def lead_bulk_set_status(*, actor: Any, lead_ids: list[int], status: str) -> int
     target = list(_bulk_target(actor, lead_ids).filter(status__in=OPEN_LEAD_STATUSES))
     ids = [lead.pk for lead in target]
     previous = {lead.pk: lead.status for lead in target}
+    for lead in target:
+        lead.version += 1
     audit_bulk(
         actor=actor,
         objs=[lead for lead in target if lead.status != status],
         action=AuditAction.UPDATE,
         changes=lambda lead: {"status": [previous[lead.pk], status]},
     )
-    return Lead.objects.filter(pk__in=ids).update(status=status, updated_at=timezone.now())
+    return Lead.objects.filter(pk__in=ids).update(
+        status=status, updated_at=timezone.now(), version=F("version") + 1
+    )
 
 
 @transaction.atomic
@@ -83,7 +89,9 @@ def lead_bulk_trash(*, actor: Any, lead_ids: list[int]) -> int:
     """Put the chosen leads in the trash."""
     leads = list(_bulk_target(actor, lead_ids))
     ids = [lead.pk for lead in leads]
+    for lead in leads:
+        lead.version += 1
     audit_bulk(actor=actor, objs=leads, action=AuditAction.DELETE)
     return Lead.objects.filter(pk__in=ids).update(
-        deleted_at=timezone.now(), deleted_by=acting_user(actor)
+        deleted_at=timezone.now(), deleted_by=acting_user(actor), version=F("version") + 1
     )

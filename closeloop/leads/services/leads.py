@@ -20,6 +20,7 @@ from closeloop.core.audit import (
     audit_trashed,
 )
 from closeloop.core.exceptions import ConflictError, DomainError
+from closeloop.core.versions import version_check
 from closeloop.integrations.services import lead_event_emit
 from closeloop.people.models import Organization
 from closeloop.people.phones import normalize_phone
@@ -127,9 +128,13 @@ def lead_create(
 
 
 @transaction.atomic
-def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
-    """Change a lead's fields; an email or phone that belongs to another record is refused."""
+def lead_update(
+    *, actor: Any, lead: Lead, data: LeadInput, expected_version: int | None = None
+) -> Lead:
+    """Change a lead's fields; an email or phone that belongs to another record is refused,
+    and so is an edit based on another version than the stored one."""
     current = lock_visible(Lead, lead.pk, actor)
+    version_check(current, expected_version)
     data = clean_lead_input(data)
     exact = find_exact(
         email=data.email, phone_e164=normalize_phone(data.phone), exclude_lead_id=current.pk
@@ -159,6 +164,7 @@ def lead_update(*, actor: Any, lead: Lead, data: LeadInput) -> Lead:
         current.consent_at = None
     if current.organization_id is None:
         current.organization = organization_for_domain(current.company_domain)
+    current.version += 1
     current.save()
     audit_changed(actor=actor, obj=current, before=before)
     Activity.objects.create(
@@ -190,7 +196,8 @@ def lead_trash(*, actor: Any, lead: Lead) -> Lead:
     current = lock_visible(Lead, lead.pk, actor)
     current.deleted_at = timezone.now()
     current.deleted_by = acting_user(actor)
-    current.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    current.version += 1
+    current.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
     audit_trashed(actor=actor, obj=current)
     return current
 
@@ -204,6 +211,7 @@ def lead_restore(*, actor: Any, lead: Lead) -> Lead:
         raise DomainError("This lead is not in the trash.")
     current.deleted_at = None
     current.deleted_by = None
-    current.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    current.version += 1
+    current.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
     audit_restored(actor=actor, obj=current)
     return current

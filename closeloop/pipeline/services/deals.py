@@ -21,8 +21,9 @@ from closeloop.core.audit import (
     audit_stored,
     audit_trashed,
 )
-from closeloop.core.exceptions import ConflictError, DomainError
+from closeloop.core.exceptions import DomainError
 from closeloop.core.money import CURRENCY_CODES, base_currency
+from closeloop.core.versions import version_check
 from closeloop.integrations.services import deal_event_emit
 from closeloop.leads.models import Campaign, Source
 from closeloop.people.models import Contact, Organization
@@ -63,11 +64,7 @@ def _lock(deal: Deal, *, actor: Any, expected_version: int | None) -> Deal:
     check and the write one step, so two people moving the same card cannot both succeed.
     """
     current = lock_visible(Deal, deal.pk, actor)
-    if expected_version is not None and current.version != expected_version:
-        raise ConflictError(
-            f"“{current.title}” was changed by someone else since you opened it. "
-            "Reload to see the latest version, then try again."
-        )
+    version_check(current, expected_version)
     return current
 
 

@@ -3,7 +3,7 @@
 from .approvals import approval_decide, approval_request, approvers_of, send_blocker
 from .branding import LOGO_MAX_BYTES, branding_get, branding_update
 from .catalogue import discount_limit_set, product_create, product_update, template_save
-from .editing import proposal_edit, totals_preview
+from .editing import proposal_edit, proposal_edit_as_logged, totals_preview
 from .lines import LineIn
 from .materials import (
     material_upload,
@@ -50,6 +50,7 @@ __all__ = [
     "proposal_create",
     "proposal_decline",
     "proposal_edit",
+    "proposal_edit_as_logged",
     "proposal_fingerprint",
     "proposal_lines_set",
     "proposal_lock",

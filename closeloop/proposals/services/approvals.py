@@ -13,6 +13,7 @@ from closeloop.accounts.actors import acting_user
 from closeloop.accounts.choices import Role
 from closeloop.accounts.models import User
 from closeloop.activities.services import notification_create
+from closeloop.core.audit import audit_changed, audit_stored
 from closeloop.core.exceptions import DomainError
 
 from ..choices import ApprovalState
@@ -50,6 +51,14 @@ def _proposal_url(proposal: Proposal) -> str:
     return reverse("proposals:detail", args=[proposal.pk])
 
 
+def _approval_set(proposal: Proposal, state: str, *, actor: Any) -> None:
+    before = audit_stored(proposal)
+    proposal.approval = state
+    proposal.version += 1
+    proposal.save(update_fields=["approval", "version", "updated_at"])
+    audit_changed(actor=actor, obj=proposal, before=before)
+
+
 @transaction.atomic
 def approval_request(*, actor: Any, proposal: Proposal, reason: str) -> DiscountApproval:
     """Ask the owner's managers to approve the proposal's discounts as they stand now."""
@@ -72,8 +81,7 @@ def approval_request(*, actor: Any, proposal: Proposal, reason: str) -> Discount
         problems=problems,
         fingerprint=fingerprint,
     )
-    proposal.approval = ApprovalState.PENDING
-    proposal.save(update_fields=["approval", "updated_at"])
+    _approval_set(proposal, ApprovalState.PENDING, actor=actor)
     _timeline(
         proposal,
         actor=actor,
@@ -117,8 +125,7 @@ def approval_decide(
     approval.decided_at = timezone.now()
     approval.decision_note = (note or "").strip()[:5000]
     approval.save()
-    proposal.approval = approval.state
-    proposal.save(update_fields=["approval", "updated_at"])
+    _approval_set(proposal, approval.state, actor=actor)
     verb = "approved" if approve else "rejected"
     _timeline(
         proposal,

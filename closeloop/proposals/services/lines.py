@@ -122,3 +122,20 @@ def line_json(line: LineFields) -> dict[str, Any]:
         "tax_rate": plain(line.tax_rate),
         "billing": line.billing,
     }
+
+
+def line_text(line: LineFields) -> str:
+    """A line in words, as the audit log writes a proposal's lines: “2 piece × Setup at 500,
+    10 % off, tax 19 %, one-off”."""
+    data = line_json(line)
+    unit = f" {data['unit']}" if data["unit"] else ""
+    text = f"{data['quantity']}{unit} × {data['name']} at {data['unit_price']}"
+    if data["discount_value"] not in ("0", ""):
+        off = " %" if data["discount_kind"] == DiscountKind.PERCENT else ""
+        text += f", {data['discount_value']}{off} off"
+    billing = data["billing"]
+    billing = Billing(billing).label.lower() if billing in Billing.values else billing
+    text += f", tax {data['tax_rate']} %, {billing}"
+    if data["description"]:
+        text += f" ({data['description']})"
+    return text

@@ -14,12 +14,13 @@ from closeloop.accounts.actors import acting_user
 from closeloop.activities.choices import ActivityKind
 from closeloop.activities.models import Activity
 from closeloop.core.audit import audit_changed, audit_created, audit_stored
-from closeloop.core.exceptions import ConflictError, DomainError
+from closeloop.core.exceptions import DomainError
+from closeloop.core.versions import version_check
 
 from ..choices import ApprovalState, ProposalStatus
 from ..models import DiscountLimit, LineItem, Proposal, ProposalTemplate
 from ..pricing import ProposalTotals, line_total, plain, proposal_totals
-from .lines import LineIn, line_build, line_in_from, line_json
+from .lines import LineIn, line_build, line_in_from, line_json, line_text
 from .terms import TERM_FIELDS, terms_apply
 
 EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.SENT, ProposalStatus.CHANGES_REQUESTED)
@@ -28,12 +29,10 @@ EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.SENT, ProposalStatus.CHANGES_RE
 def proposal_lock(
     proposal: Proposal, *, expected_version: int | None = None, editing: bool = True
 ) -> Proposal:
-    """The proposal, locked for this transaction; a stale copy or a closed proposal is refused."""
+    """The proposal, locked for this transaction; a stale copy (StaleEditError, naming the
+    changes it missed) or a closed proposal is refused."""
     current = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise ConflictError(
-            "Someone else changed this proposal since you opened it; reload to see their change."
-        )
+    version_check(current, expected_version)
     if editing and current.status not in EDITABLE:
         raise DomainError(f"The proposal is {current.get_status_display().lower()}; it is closed.")
     return current
@@ -113,7 +112,18 @@ def proposal_create(
     return proposal
 
 
-def _touch(proposal: Proposal, fields: list[str], *, actor: Any) -> None:
+def proposal_lines_text(proposal: Proposal) -> list[str]:
+    """The proposal's stored lines as the audit log writes them."""
+    return [line_text(line) for line in proposal.lines.order_by("position", "pk")]
+
+
+def _touch(
+    proposal: Proposal,
+    fields: list[str],
+    *,
+    actor: Any,
+    extra: dict[str, list[Any]] | None = None,
+) -> None:
     """Save a change; lines or terms changed after an approval (or a request) need approving
     again, so earlier requests no longer approve anything."""
     before = audit_stored(proposal)
@@ -125,6 +135,16 @@ def _touch(proposal: Proposal, fields: list[str], *, actor: Any) -> None:
             state=ApprovalState.OUTDATED
         )
     proposal.save(update_fields=[*fields, "version", "updated_at"])
+    audit_changed(actor=actor, obj=proposal, before=before, extra=extra)
+
+
+def proposal_status_set(proposal: Proposal, status: str, *, actor: Any) -> None:
+    """Move a locked proposal to another status (sent, accepted, declined, changes requested):
+    a write like any other, so it takes a version and an audit entry."""
+    before = audit_stored(proposal)
+    proposal.status = status
+    proposal.version += 1
+    proposal.save(update_fields=["status", "version", "updated_at"])
     audit_changed(actor=actor, obj=proposal, before=before)
 
 
@@ -139,8 +159,12 @@ def proposal_lines_set(
     """Replace a proposal's lines with the given ones, checked as a whole: one bad line changes
     nothing, and the error names it."""
     proposal = proposal_lock(proposal, expected_version=expected_version)
-    _lines_store(proposal, lines)
-    _touch(proposal, [], actor=actor)
+    before = proposal_lines_text(proposal)
+    stored = _lines_store(proposal, lines)
+    after = [line_text(line) for line in stored]
+    if before == after:
+        return proposal  # the same lines again: no change to record (nor to approve again)
+    _touch(proposal, [], actor=actor, extra={"lines": [before, after]})
     return proposal
 
 

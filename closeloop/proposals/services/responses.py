@@ -22,7 +22,7 @@ from closeloop.pipeline.services import deal_mark_won, deal_update
 from ..choices import Billing, ProposalStatus, ResponseKind
 from ..document import doc_money
 from ..models import Proposal, ProposalResponse, ProposalVersion
-from .proposals import _timeline
+from .proposals import _timeline, proposal_status_set
 
 MAX_NAME = 200
 MAX_COMMENT = 5000
@@ -102,8 +102,10 @@ def _record(
         ip_address=visitor.ip or None,
         user_agent=(visitor.user_agent or "")[:300],
     )
-    proposal.status = kind  # the response kinds are also the statuses they lead to
-    proposal.save(update_fields=["status", "updated_at"])
+    # the response kinds are also the statuses they lead to; the customer has no account, so
+    # the history names them as they typed their name
+    who = f"{name} (customer)" if name else "the customer"
+    proposal_status_set(proposal, kind, actor=who)
     return response
 
 

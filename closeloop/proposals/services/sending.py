@@ -20,7 +20,7 @@ from ..links import version_public_url
 from ..models import Proposal, ProposalVersion
 from ..pdf import version_pdf
 from .approvals import send_blocker
-from .proposals import _timeline, proposal_lock
+from .proposals import _timeline, proposal_lock, proposal_status_set
 from .versions import version_freeze
 
 MAX_MESSAGE = 10_000
@@ -123,8 +123,7 @@ def proposal_send(
     # the file is stored last: anything refused above rolls back without leaving one behind
     version.pdf.save(pdf_filename(version), ContentFile(pdf), save=False)
     version.save(update_fields=["pdf"])
-    proposal.status = ProposalStatus.SENT
-    proposal.save(update_fields=["status", "updated_at"])
+    proposal_status_set(proposal, ProposalStatus.SENT, actor=actor)
     _timeline(
         proposal,
         actor=actor,
