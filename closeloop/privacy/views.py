@@ -11,6 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from closeloop.accounts.choices import Role
 from closeloop.core.exceptions import DomainError
 from closeloop.core.http import found_or_404
 from closeloop.people.models import Contact
@@ -27,6 +28,9 @@ SPOOL_BYTES = 16 * 1024 * 1024  # exports up to this size stay in memory, bigger
 @require_POST
 def contact_export_download(request: HttpRequest, pk: int) -> FileResponse:
     """The zip of everything about the contact (POST: each export is logged)."""
+    if getattr(request.user, "role", None) not in (Role.ADMIN, Role.MANAGER):
+        # refused before the lookup, as every page for some roles only is (403, not 404)
+        raise PermissionDenied("Only admins and managers can export a contact's data.")
     contact = found_or_404(contact_get(user=request.user, pk=pk))
     if not may_export(user=request.user, contact=contact):
         raise PermissionDenied("Only admins and managers can export a contact's data.")

@@ -268,6 +268,8 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "people:contact_trash": Owned("/people/contacts/{contact}/trash/", POST),
     "people:contact_restore": Owned("/people/contacts/{trashed_contact}/restore/", POST),
     "people:contact_note": Owned("/people/contacts/{contact}/note/", POST, {"body": "Called"}),
+    "privacy:contact_export": Owned("/privacy/contacts/{contact}/export/", POST, allowed=MANAGERS),
+    "privacy:contact_erase": Roles("/privacy/contacts/{contact}/erase/", allowed=ADMINS),
     "aftersales:contact_consent": Owned(
         "/customers/contacts/{contact}/consent/", POST, {"granted": "1", "source": "phone"}
     ),
