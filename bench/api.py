@@ -174,14 +174,15 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait_up(port: int, server: subprocess.Popen) -> None:
-    for _ in range(200):
+def wait_up(port: int, server: subprocess.Popen, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit("the server stopped while starting")
         try:
@@ -215,7 +216,7 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> di
             "socket_errors": errors.group(1) if errors else ""}  # fmt: skip
 
 
-def _psql(sql: str) -> None:
+def psql(sql: str) -> None:
     subprocess.run(["psql", f"{PG_SERVER}/postgres", "-qc", sql], capture_output=True)
 
 
@@ -234,8 +235,8 @@ def run(db: str, args: argparse.Namespace) -> dict:
     sqlite_file = BENCH / f"api-{args.leads}-{args.deals}.sqlite3"
     if db == "postgres":
         if not args.keep:
-            _psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        _psql(f"CREATE DATABASE {PG_NAME}")
+            psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
+        psql(f"CREATE DATABASE {PG_NAME}")
         env["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
     else:
         if not args.keep:
@@ -248,13 +249,13 @@ def run(db: str, args: argparse.Namespace) -> dict:
         cmd += ["--deals", str(args.deals)]
         done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=True)
         out = json.loads(done.stdout.strip().splitlines()[-1])
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
              "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT)],
             env=env,
         )  # fmt: skip
-        _wait_up(port, server)
+        wait_up(port, server)
         base = f"http://127.0.0.1:{port}"
         cases = [
             ("bare Django view, 50 deals", BARE_PATH, None),
@@ -277,7 +278,7 @@ def run(db: str, args: argparse.Namespace) -> dict:
             server.wait(timeout=30)
         if not args.keep:
             if db == "postgres":
-                _psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
+                psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
             else:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
