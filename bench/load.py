@@ -63,7 +63,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api import PG_SERVER, free_port, psql, seed, wait_up  # noqa: E402
+from bench.api import free_port, seed, throwaway_database, wait_up  # noqa: E402
 
 BENCH = ROOT / "var" / "bench"
 PG_NAME = "closeloop_bench_load"
@@ -636,7 +636,26 @@ def load(base: str, users: list[str], args: argparse.Namespace, tag: str) -> dic
     return {"record": record, "loads": loads, "wall": time.monotonic() - start}
 
 
+def _child(env: dict[str, str], *options: str) -> dict[str, Any]:
+    """Run this script's child part against env's database; what it printed, as JSON."""
+    command = [sys.executable, __file__, "--child", *options]
+    done = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _log_summary(path: Path) -> dict[str, Any]:
+    text = path.read_text(errors="replace")
+    return {
+        "path": str(path.relative_to(ROOT)),
+        "server_ms": _server_times(text),
+        "5xx lines": sum(1 for m in ACCESS_LINE.finditer(text) if m[3][0] == "5"),
+        "tracebacks": text.count("Traceback (most recent call last)"),
+        "database is locked": text.count("database is locked"),
+    }
+
+
 def run(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Seed, serve, load, stop, verify: one database's result."""
     BENCH.mkdir(parents=True, exist_ok=True)
     env = dict(
         os.environ,
@@ -645,27 +664,14 @@ def run(db: str, args: argparse.Namespace) -> dict[str, Any]:
         CLOSELOOP_VAR_DIR=str(BENCH / "load-var"),
         DEBUG="0",
     )
-    sqlite_file = BENCH / "load.sqlite3"
-    if db == "postgres":
-        if not args.keep:
-            psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        psql(f"CREATE DATABASE {PG_NAME}")
-        env["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
-    else:
-        if not args.keep:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
-        env["DATABASE_URL"] = f"sqlite:///{sqlite_file}"
     log_path = BENCH / f"load-{db}.log"
-    server = None
-    try:
-        cmd = [sys.executable, __file__, "--child", "--leads", str(args.leads)]
-        cmd += ["--deals", str(args.deals)]
+    sqlite_file = BENCH / "load.sqlite3"
+    with throwaway_database(db, pg_name=PG_NAME, sqlite_file=sqlite_file, keep=args.keep) as url:
+        env["DATABASE_URL"] = url
         immediate = {"TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
-        done = subprocess.run(
-            cmd, env={**env, **immediate}, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True
+        prepared = _child(
+            {**env, **immediate}, "--leads", str(args.leads), "--deals", str(args.deals)
         )
-        prepared = json.loads(done.stdout.strip().splitlines()[-1])
         users = prepared["users"][: args.users]
         port = free_port()
         with log_path.open("w") as log:
@@ -675,46 +681,26 @@ def run(db: str, args: argparse.Namespace) -> dict[str, Any]:
                 env={**env, "GUNICORN_CMD_ARGS": ACCESS_FORMAT}, cwd=ROOT, stdout=log,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
-        wait_up(port, server, seconds=120)
-        load_before = os.getloadavg()[0]
-        result = load(f"http://127.0.0.1:{port}", users, args, tag=f"{time.time() % 10**6:.0f}")
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-        server = None
+        try:
+            wait_up(port, server, seconds=120)
+            load_before = os.getloadavg()[0]
+            result = load(f"http://127.0.0.1:{port}", users, args, tag=f"{time.time() % 10**6:.0f}")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
         record: Record = result["record"]
         acks_path = BENCH / f"load-acks-{db}.json"
         acks_path.write_text(json.dumps(record.acks))
-        checked = subprocess.run(
-            [sys.executable, __file__, "--child", "--verify", str(acks_path)],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True,
-        )  # fmt: skip
-        log_text = log_path.read_text(errors="replace")
         return {
             "vendor": prepared["vendor"],
             "seed": prepared.get("seed"),
             "users": len(users),
             "record": record,
-            "verify": json.loads(checked.stdout.strip().splitlines()[-1]),
+            "verify": _child(env, "--verify", str(acks_path)),
             "loads": [load_before, *result["loads"]],
             "wall": result["wall"],
-            "server_ms": _server_times(log_text),
-            "log": {
-                "path": str(log_path.relative_to(ROOT)),
-                "5xx lines": sum(1 for m in ACCESS_LINE.finditer(log_text) if m[3][0] == "5"),
-                "tracebacks": log_text.count("Traceback (most recent call last)"),
-                "database is locked": log_text.count("database is locked"),
-            },
+            "log": _log_summary(log_path),
         }
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
-        if not args.keep:
-            if db == "postgres":
-                psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
-            else:
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
 
 
 def _server_times(log_text: str) -> dict[str, list[float]]:
@@ -751,7 +737,7 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> bool:
     head = f"{'kind':<17}{'requests':>9}{'ok':>7}{'refused':>8}{'4xx':>6}{'5xx':>6}{'no ans':>7}"
     print(head + f"{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'srv p50':>9}{'srv p95':>9}")
     work = [(o, ms) for k, rows in by_kind.items() if k != "login" for o, ms in rows]
-    server_ms = result["server_ms"]
+    server_ms = result["log"]["server_ms"]
     server_ms["all but login"] = [ms for k, v in server_ms.items() if k != "login" for ms in v]
     errors = 0
     for kind in ["login", *KINDS, "all but login"]:
