@@ -32,6 +32,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,14 +176,15 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait_up(port: int, server: subprocess.Popen) -> None:
-    for _ in range(200):
+def wait_up(port: int, server: subprocess.Popen, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit("the server stopped while starting")
         try:
@@ -215,8 +218,31 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> di
             "socket_errors": errors.group(1) if errors else ""}  # fmt: skip
 
 
-def _psql(sql: str) -> None:
+def psql(sql: str) -> None:
     subprocess.run(["psql", f"{PG_SERVER}/postgres", "-qc", sql], capture_output=True)
+
+
+@contextmanager
+def throwaway_database(db: str, *, pg_name: str, sqlite_file: Path, keep: bool) -> Iterator[str]:
+    """The URL of a new database (or of the one kept from the last run), dropped at the end
+    unless `keep`: the PostgreSQL database `pg_name`, or `sqlite_file` with its WAL files."""
+
+    def drop() -> None:
+        if db == "postgres":
+            psql(f"DROP DATABASE IF EXISTS {pg_name}")
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+
+    if not keep:
+        drop()
+    if db == "postgres":
+        psql(f"CREATE DATABASE {pg_name}")
+    try:
+        yield f"{PG_SERVER}/{pg_name}" if db == "postgres" else f"sqlite:///{sqlite_file}"
+    finally:
+        if not keep:
+            drop()
 
 
 def run(db: str, args: argparse.Namespace) -> dict:
@@ -232,55 +258,41 @@ def run(db: str, args: argparse.Namespace) -> dict:
         LOG_LEVEL="ERROR",
     )
     sqlite_file = BENCH / f"api-{args.leads}-{args.deals}.sqlite3"
-    if db == "postgres":
-        if not args.keep:
-            _psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        _psql(f"CREATE DATABASE {PG_NAME}")
-        env["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
-    else:
-        if not args.keep:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
-        env["DATABASE_URL"] = f"sqlite:///{sqlite_file}"
     server = None
-    try:
-        cmd = [sys.executable, __file__, "--child", "--leads", str(args.leads)]
-        cmd += ["--deals", str(args.deals)]
-        done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=True)
-        out = json.loads(done.stdout.strip().splitlines()[-1])
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT)],
-            env=env,
-        )  # fmt: skip
-        _wait_up(port, server)
-        base = f"http://127.0.0.1:{port}"
-        cases = [
-            ("bare Django view, 50 deals", BARE_PATH, None),
-            ("/api/v1/deals?limit=50 (admin)", "/api/v1/deals?limit=50", "admin"),
-            ("/api/v1/deals?limit=50 (rep)", "/api/v1/deals?limit=50", "rep"),
-            ("/api/v1/leads?limit=50 (rep)", "/api/v1/leads?limit=50", "rep"),
-        ]
-        rows = []
-        for label, path, who in cases:
-            headers = {"Authorization": f"Bearer {out['tokens'][who]}"} if who else {}
-            wrk(base + path, headers, 3, args.connections)  # warm-up: connections, caches
-            result = wrk(base + path, headers, args.seconds, args.connections)
-            rows.append({"case": label, **result})
-            print(f"  {db} {label}: {result['rps']:.0f} req/s", file=sys.stderr)
-        out["rows"] = rows
-        return out
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        if not args.keep:
-            if db == "postgres":
-                _psql(f"DROP DATABASE IF EXISTS {PG_NAME}")
-            else:
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+    with throwaway_database(db, pg_name=PG_NAME, sqlite_file=sqlite_file, keep=args.keep) as url:
+        env["DATABASE_URL"] = url
+        try:
+            cmd = [sys.executable, __file__, "--child", "--leads", str(args.leads)]
+            cmd += ["--deals", str(args.deals)]
+            done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=True)
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+            port = free_port()
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
+                 "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT)],
+                env=env,
+            )  # fmt: skip
+            wait_up(port, server)
+            base = f"http://127.0.0.1:{port}"
+            cases = [
+                ("bare Django view, 50 deals", BARE_PATH, None),
+                ("/api/v1/deals?limit=50 (admin)", "/api/v1/deals?limit=50", "admin"),
+                ("/api/v1/deals?limit=50 (rep)", "/api/v1/deals?limit=50", "rep"),
+                ("/api/v1/leads?limit=50 (rep)", "/api/v1/leads?limit=50", "rep"),
+            ]
+            rows = []
+            for label, path, who in cases:
+                headers = {"Authorization": f"Bearer {out['tokens'][who]}"} if who else {}
+                wrk(base + path, headers, 3, args.connections)  # warm-up: connections, caches
+                result = wrk(base + path, headers, args.seconds, args.connections)
+                rows.append({"case": label, **result})
+                print(f"  {db} {label}: {result['rps']:.0f} req/s", file=sys.stderr)
+            out["rows"] = rows
+            return out
+        finally:
+            if server is not None:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
 
 
 def main() -> None:

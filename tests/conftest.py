@@ -8,6 +8,7 @@ from django.test import Client
 from closeloop.accounts.choices import Role
 from closeloop.accounts.models import Team, User
 
+from .database_file import database_file as database_file
 from .factories import (
     PASSWORD,
     ContactEmailFactory,

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 
 from closeloop.accounts.actors import require_admin_or_manager
 from closeloop.core.exceptions import DomainError
+from closeloop.core.streaming import rows_streamed
 from closeloop.people.models import Contact, ContactEmail, ContactPhone
 
 from .choices import DuplicateScanState
@@ -71,12 +72,13 @@ def _lower_names(rows: list[Row]) -> list[str]:
 
 def _blocked(queryset: Any, company: str, batch_size: int) -> Iterator[list[list[Row]]]:
     """Rows with a last name, grouped by its first three letters, a bounded batch at a time."""
-    rows = (
+    # streamed apart: the caller stores each batch's pairs before the next is read
+    rows = rows_streamed(
         queryset.exclude(last_name="")
         .annotate(block=Lower(Substr("last_name", 1, 3)))
         .order_by("block", "pk")
-        .values_list("pk", "first_name", "last_name", company, "block")
-        .iterator(chunk_size=batch_size)
+        .values_list("pk", "first_name", "last_name", company, "block"),
+        chunk_size=batch_size,
     )
     batch: list[list[Row]] = []
     size = 0
@@ -248,19 +250,19 @@ def _scan_contacts(batch_size: int) -> tuple[int, int]:
                 .values_list(field, "contact_id")
             )
             flagged += save_contact_pairs(_shared(rows, label))
-    rows = (
+    named = rows_streamed(  # pairs are stored while the rows are read
         Contact.objects.exclude(last_name="")
         .exclude(organization=None)
         .annotate(block=Lower(Substr("last_name", 1, 3)))
         .order_by("organization_id", "block", "pk")
         .values_list(
             "pk", "first_name", "last_name", "organization__name", "organization_id", "block"
-        )
-        .iterator(chunk_size=batch_size)
+        ),
+        chunk_size=batch_size,
     )
     checked = Contact.objects.count()
     pending: list[Candidate] = []
-    for _, group in groupby(rows, key=lambda row: (row[4], row[5])):
+    for _, group in groupby(named, key=lambda row: (row[4], row[5])):
         members = [(pk, first, last, org) for pk, first, last, org, _, _ in group]
         if len(members) > 1:
             pending += contact_name_pairs(members[:CANDIDATE_LIMIT])

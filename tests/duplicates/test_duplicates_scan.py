@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 from django.utils import timezone
 
 from closeloop.core.exceptions import DomainError
+from closeloop.leads import duplicate_scan
 from closeloop.leads.choices import DuplicateScanState, DuplicateState
 from closeloop.leads.duplicate_scan import (
     duplicates_scan,
@@ -48,6 +51,51 @@ def test_scanning_twice_adds_nothing_and_dismissed_pairs_stay_dismissed(admin, j
 def test_a_pair_flagged_on_arrival_is_not_flagged_again_reversed(admin, jon, john):
     DuplicatePair.objects.create(lead=jon, other_lead=john, score=90, evidence="on arrival")
     assert duplicates_scan(actor=admin).pairs_flagged == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scan_finishes_while_others_write(database_file, admin, monkeypatch):
+    """The scan reads the leads a batch at a time and stores each batch's pairs as it goes;
+    a lead saved by someone else in between must not make the next store fail. (On SQLite the
+    half-read query held a snapshot older than that commit, and a connection on a stale
+    snapshot cannot begin a write: "database is locked" at once, whatever the busy timeout.)"""
+    jon = LeadFactory(first_name="Jon", last_name="Smith", company_name="Acme")
+    john = LeadFactory(first_name="John", last_name="Smith", company_name="Acme")
+    maria = LeadFactory(first_name="Maria", last_name="Garcia", company_name="Bolt")
+    marie = LeadFactory(first_name="Marie", last_name="Garcia", company_name="Bolt")
+    org = OrganizationFactory(name="Corta")
+    anna = ContactFactory(first_name="Anna", last_name="Berg", organization=org)
+    ana = ContactFactory(first_name="Ana", last_name="Berg", organization=org)
+    later = OrganizationFactory()  # rows still to read when Anna's pair is stored
+    ContactFactory(first_name="Zoe", last_name="Zimmer", organization=later)
+    ContactFactory(first_name="Paul", last_name="Quast", organization=later)
+    written = []
+
+    def someone_else_saves_a_lead() -> None:
+        try:
+            written.append(LeadFactory(first_name="Ada", last_name="Zuse").pk)
+        finally:
+            connections.close_all()
+
+    def after_a_write_elsewhere(store):
+        def store_after(*args, **kwargs):
+            writer = threading.Thread(target=someone_else_saves_a_lead)
+            writer.start()
+            writer.join()
+            return store(*args, **kwargs)
+
+        return store_after
+
+    for name in ("save_lead_pairs", "save_contact_pairs"):
+        monkeypatch.setattr(
+            duplicate_scan, name, after_a_write_elsewhere(getattr(duplicate_scan, name))
+        )
+    result = duplicates_scan(actor=admin, batch_size=1)
+    assert written  # the other writes happened while the scan ran
+    assert (result.pairs_flagged, result.contact_pairs) == (2, 1)
+    assert DuplicatePair.objects.filter(lead=john, other_lead=jon).exists()
+    assert DuplicatePair.objects.filter(lead=marie, other_lead=maria).exists()
+    assert DuplicatePair.objects.filter(contact=anna, other_contact=ana).exists()
 
 
 def test_same_email_among_existing_leads(admin):
