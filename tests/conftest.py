@@ -61,16 +61,22 @@ def _api_rate_tallies_forgotten() -> Any:
     """The API counts requests per process and writes them in batches; a test's database
     starts without another test's counts, so this process must forget its own too, and the
     tokens it remembers."""
-    from closeloop.accounts.selectors import api_tokens_forget, workspace_settings_forget
+    from closeloop.accounts import selectors
     from closeloop.api.throttling import rate_limit_tallies_forget
 
     rate_limit_tallies_forget()
-    api_tokens_forget()  # likewise the tokens it looked up (rolled back with their test)
-    workspace_settings_forget()  # and the workspace settings
+    selectors.api_tokens_forget()  # likewise the tokens it looked up (rolled back with their test)
+    selectors.workspace_settings_forget()  # and the workspace settings
+    # Nothing is remembered across requests in tests: whether a second request came within the
+    # memo's second would make query counts depend on the machine's speed. The tests of the
+    # memos set their own time (tests/api/test_tokens.py, tests/settings/test_workspace_memo.py).
+    memos = (selectors.TOKEN_MEMO_SECONDS, selectors.WORKSPACE_MEMO_SECONDS)
+    selectors.TOKEN_MEMO_SECONDS = selectors.WORKSPACE_MEMO_SECONDS = 0.0
     yield
+    selectors.TOKEN_MEMO_SECONDS, selectors.WORKSPACE_MEMO_SECONDS = memos
     rate_limit_tallies_forget()
-    api_tokens_forget()
-    workspace_settings_forget()
+    selectors.api_tokens_forget()
+    selectors.workspace_settings_forget()
 
 
 @pytest.fixture

@@ -125,6 +125,7 @@ def test_a_process_looks_a_token_up_once_a_second_and_forgets_it_when_changed(
     client = _client(secret)
     clock = [1000.0]
     monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(selectors, "TOKEN_MEMO_SECONDS", 1.0)  # the suite sets it to 0
 
     def lookups() -> int:
         with CaptureQueriesContext(connection) as seen:

@@ -27,6 +27,7 @@ def _reads() -> tuple[str, int]:
 def test_settings_are_read_once_a_second_and_forgotten_when_saved(monkeypatch):
     clock = [500.0]
     monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(selectors, "WORKSPACE_MEMO_SECONDS", 1.0)  # the suite sets it to 0
     workspace_settings()  # the row is made on first use
     selectors.workspace_settings_forget()
     assert _reads() == (RepVisibility.OWN, 1)
