@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -210,11 +211,24 @@ def _render_public(
         **_field_names(),
     }
     response = render(request, "public/webform.html", context, status=status)
-    if webform.redirect_url:
+    origin = _redirect_origin(webform.redirect_url)
+    if origin:
         # a browser applies the page's form-action to where the submission redirects to as well
-        parts = urlsplit(webform.redirect_url)
-        csp_allow(response, "form-action", f"{parts.scheme}://{parts.netloc}")
+        csp_allow(response, "form-action", origin)
     return response
+
+
+_ORIGIN_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def _redirect_origin(url: str) -> str:
+    """The http(s) origin of a thank-you address, for the page's form-action; "" for anything
+    else, so a stored address can never add a source the policy does not mean (a
+    `javascript:` scheme) or a directive of its own (a host with "; script-src *" in it)."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not _ORIGIN_HOST.fullmatch(parts.netloc):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @xframe_options_exempt

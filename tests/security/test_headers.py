@@ -113,6 +113,25 @@ def test_the_web_form_may_send_visitors_on_to_its_redirect_address(client, webfo
     assert policy(response)["form-action"] == ["'self'", "https://shop.example"]
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "javascript://x/%0Aalert(1)",
+        "https://shop.example; script-src *",
+        "https://shop.example,evil.example/",
+        "data:text/html,hi",
+        "",
+    ],
+)
+def test_a_stored_redirect_address_adds_no_source_or_directive_of_its_own(client, webform, stored):
+    # stored as is (the form validates addresses; a row written around it must not matter)
+    type(webform).objects.filter(pk=webform.pk).update(redirect_url=stored)
+    response = client.get(reverse("webforms:public_form", args=[webform_public_token(webform)]))
+    directives = policy(response)
+    assert directives["form-action"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+
+
 def test_the_embed_page_shows_the_customer_snippets_as_text(admin_client_, webform):
     response = admin_client_.get(reverse("webforms:embed", args=[webform.pk]))
     html = response.content.decode()
