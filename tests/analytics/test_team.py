@@ -28,7 +28,6 @@ from typing import Any
 
 import pytest
 
-from closeloop.accounts.selectors import workspace_settings_forget
 from closeloop.activities import services as activities
 from closeloop.activities.choices import ActivityKind
 from closeloop.analytics.choices import PeriodPreset, TargetMetric
@@ -294,7 +293,6 @@ def test_the_report_runs_a_fixed_number_of_queries(team_history, admin, django_a
     # stages, cohort, closed, median cycles per rep and of everyone, target holders,
     # activities, targets, names (+ the workspace settings for the base currency, read once
     # per request)
-    workspace_settings_forget()  # read cold: the base currency is one of the queries
     with django_assert_num_queries(10):
         team_figures(user=admin, filters=f)
 

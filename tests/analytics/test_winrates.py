@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from closeloop.accounts.selectors import workspace_settings_forget
 from closeloop.analytics.choices import PeriodPreset
 from closeloop.analytics.filters import ReportFilters, default_pipeline_id, period_of
 from closeloop.analytics.reports.winrates import (
@@ -218,7 +217,6 @@ def test_each_section_is_one_grouped_query(history, admin, django_assert_num_que
     f = filters()
     # the base currency (one read of the workspace settings, kept for a request) and one
     # grouped query per section, however many deals there are
-    workspace_settings_forget()  # read cold: the base currency is one of the queries
     with django_assert_num_queries(1 + 6):
         winrates_report(user=admin, filters=f)
 
